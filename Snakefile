@@ -1,0 +1,27 @@
+# widenet: every figure of the catalogue (../shared/EXPERIMENTS.md), from config to figure.
+#   snakemake --cores 2                          quick profile, all active experiments
+#   snakemake --cores 2 --config 'overrides=["profile=paper"]'
+# Data flow: conf/ (Hydra) -> validated config -> cells -> data/<id>/cells/<cell>.nc
+#            -> data/<id>.nc (aggregate, fitted laws) -> figures/<id>.png/.pdf
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "workflow/snakemake-config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/datasets.smk"
+include: "workflow/rules/cells.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    input:
+        all_figures(),
+    default_target: True

@@ -1,0 +1,200 @@
+"""Compose the Hydra config under ``conf/``, validate it, and expand grids into cells.
+
+Torch-free: the Snakefile calls ``compose`` once per invocation, before the DAG is built.
+Every error is a ``ConfigError`` that names the offending key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from pathlib import Path
+
+import jsonschema
+from hydra import compose as hydra_compose
+from hydra import initialize_config_dir
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from widenet.registry import DATASET_KINDS, EXPERIMENTS
+from widenet.schema import choice, obj
+
+GROUPS = ("profile",)
+DEVICE_PATTERN = r"^(auto|cpu|cuda(:[0-9]+)?|mps)$"
+
+
+class ConfigError(ValueError):
+    """An invalid configuration; the message names the key and the allowed values."""
+
+
+def default_conf_dir() -> Path:
+    return Path.cwd() / "conf"
+
+
+def profiles(conf_dir: Path) -> list[str]:
+    return sorted(p.stem for p in (Path(conf_dir) / "profile").glob("*.yaml"))
+
+
+def _as_value_overrides(overrides: list[str]) -> list[str]:
+    """Turn ``a.b=v`` into ``++a.b=v`` so unknown keys reach the schema (which lists allowed keys)."""
+    parsed = OverridesParser.create().parse_overrides(list(overrides))
+    out = []
+    for text, ov in zip(overrides, parsed):
+        key = ov.key_or_group
+        if ov.is_sweep_override():
+            raise ConfigError(f"override {text!r}: sweeps are not supported; give a list, e.g. {key}=[1,2,3]")
+        plain = ov.package is None and not text.startswith(("+", "~"))
+        out.append(text if key in GROUPS or not plain else "++" + text)
+    return out
+
+
+def compose(overrides: list[str] | tuple[str, ...] = (), conf_dir: str | Path | None = None) -> dict:
+    """Compose ``conf/config.yaml`` with Hydra ``overrides``; return the validated plain dict."""
+    conf_dir = Path(conf_dir or default_conf_dir()).resolve()
+    if not (conf_dir / "config.yaml").is_file():
+        raise ConfigError(f"no config.yaml in config directory {str(conf_dir)!r}")
+    overrides = list(overrides)
+    for text in overrides:
+        if text.split("=", 1)[0].lstrip("+~") == "profile" and "=" in text:
+            name = text.split("=", 1)[1]
+            if name not in profiles(conf_dir):
+                raise ConfigError(f"unknown profile {name!r}; allowed: {', '.join(profiles(conf_dir))}")
+    try:
+        with initialize_config_dir(config_dir=str(conf_dir), version_base=None):
+            cfg = hydra_compose("config", overrides=_as_value_overrides(overrides))
+        data = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+    except (HydraException, OmegaConfBaseException) as err:
+        raise ConfigError(f"config error: {err}") from None
+    validate(data, conf_dir)
+    return data
+
+
+def _schema(conf_dir: Path) -> dict:
+    experiments = {
+        exp.id: obj({"settings": obj(exp.settings), "grid": obj(exp.grid)}) for exp in EXPERIMENTS.values()
+    }
+    datasets = {
+        "type": "object",
+        "additionalProperties": {
+            "oneOf": [
+                obj({"kind": {"const": kind}, **fields}) for kind, fields in DATASET_KINDS.items()
+            ]
+        },
+    }
+    return obj(
+        {
+            "profile": choice(profiles(conf_dir)),
+            "experiments": {"type": "array", "items": choice(EXPERIMENTS), "minItems": 1, "uniqueItems": True},
+            "device": {"type": "string", "pattern": DEVICE_PATTERN},
+            "dtype": choice(["float32", "float64"]),
+            "seed": {"type": "integer", "minimum": 0},
+            "datasets": datasets,
+            "experiment": obj(experiments),
+        }
+    )
+
+
+def _key_path(path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "<root>"
+
+
+def _explain(err: jsonschema.ValidationError) -> str:
+    key = _key_path(err.absolute_path)
+    schema = err.schema
+    if err.validator == "additionalProperties":
+        extra = sorted(set(err.instance) - set(schema.get("properties", {})))
+        allowed = ", ".join(sorted(schema.get("properties", {}))) or "(none)"
+        return f"unknown key {'.'.join(filter(None, [key if key != '<root>' else '', extra[0]]))!r}; allowed keys here: {allowed}"
+    if err.validator == "enum":
+        return f"{key}: {err.instance!r} is not allowed; allowed: {', '.join(map(str, schema['enum']))}"
+    if err.validator == "minItems" and err.instance == []:
+        return f"{key}: empty grid/list; give at least one value"
+    if err.validator in ("minimum", "exclusiveMinimum"):
+        bound = schema.get("minimum", schema.get("exclusiveMinimum"))
+        rel = "≥" if err.validator == "minimum" else ">"
+        return f"{key}: {err.instance!r} is out of range; must be {rel} {bound}"
+    if err.validator == "type":
+        return f"{key}: {err.instance!r} has the wrong type; expected {schema['type']}"
+    if err.validator == "required":
+        return f"{key}: {err.message}"
+    if err.validator == "oneOf" and isinstance(err.instance, dict):
+        kinds = ", ".join(DATASET_KINDS)
+        return f"{key}: invalid dataset (kind must be one of: {kinds}, with its fields): {err.instance!r}"
+    return f"{key}: {err.message}"
+
+
+def validate(cfg: dict, conf_dir: str | Path | None = None) -> None:
+    """Raise ``ConfigError`` naming the first offending key (schema, then cross-field checks)."""
+    conf_dir = Path(conf_dir or default_conf_dir())
+    validator = jsonschema.Draft202012Validator(_schema(conf_dir))
+    errors = sorted(validator.iter_errors(cfg), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if errors:
+        deepest = max(errors, key=lambda e: len(e.absolute_path))
+        raise ConfigError(_explain(_leaf(deepest)))
+    for exp_id, exp in cfg["experiment"].items():
+        name = exp["settings"].get("dataset")
+        if name is not None and name not in cfg["datasets"]:
+            raise ConfigError(
+                f"experiment.{exp_id}.settings.dataset: unknown dataset {name!r}; "
+                f"allowed: {', '.join(cfg['datasets']) or '(none defined under datasets)'}"
+            )
+
+
+def _leaf(err: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """For oneOf/anyOf errors descend to the most specific sub-error when there is one."""
+    while err.context:
+        err = max(err.context, key=lambda e: len(e.absolute_path))
+    return err
+
+
+# --- cells ---------------------------------------------------------------------------------------
+def format_value(value) -> str:
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def cell_key(axes: dict) -> str:
+    """File-name key of a cell, e.g. ``width-64__depth-2`` (axes in the registry's order)."""
+    return "__".join(f"{name}-{format_value(value)}" for name, value in axes.items())
+
+
+def cells(cfg: dict, exp_id: str) -> dict[str, dict]:
+    """All cells of an experiment: key → the cell's own resolved config (nothing of other cells)."""
+    exp = cfg["experiment"][exp_id]
+    names = list(EXPERIMENTS[exp_id].grid)
+    out = {}
+    for values in itertools.product(*(exp["grid"][n] for n in names)):
+        axes = dict(zip(names, values))
+        key = cell_key(axes)
+        out[key] = {
+            "experiment": exp_id,
+            "cell": key,
+            "axes": axes,
+            "params": {**exp["settings"], **axes},
+            "seed": cfg["seed"],
+            "dtype": cfg["dtype"],
+        }
+    return out
+
+
+def stream_seed(*parts) -> int:
+    """A 63-bit seed derived from (experiment, cell, seed, stream): independent, reproducible streams."""
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "little") & (2**63 - 1)
+
+
+def experiment_config(cfg: dict, exp_id: str) -> dict:
+    """What the aggregate store records: the experiment's settings and grid plus global keys."""
+    return {
+        "experiment": exp_id,
+        "profile": cfg["profile"],
+        "seed": cfg["seed"],
+        "dtype": cfg["dtype"],
+        **cfg["experiment"][exp_id],
+    }
+
+

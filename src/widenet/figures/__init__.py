@@ -1,0 +1,1 @@
+"""One plot function per experiment: ``plot(ds: xr.Dataset) -> matplotlib.figure.Figure``."""

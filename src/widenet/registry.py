@@ -1,0 +1,137 @@
+"""The experiment catalogue (EXPERIMENTS.md) as code: one ``Experiment`` per figure.
+
+This module is torch-free so that the Snakefile can read it fast. An experiment names
+- ``compute``: ``"module:function"``, ``function(cell: widenet.cells.Cell) -> xr.Dataset`` for one cell;
+- ``summarize`` (optional): ``function(ds, config) -> xr.Dataset`` run on the aggregated store
+  to add derived variables and fitted laws (``widenet.laws``);
+- ``plot``: ``function(ds) -> matplotlib.figure.Figure``, reading only the store;
+- the JSON schemas of its ``settings`` (fixed values, inner axes) and ``grid`` (outer axes: one
+  cell per combination). A setting called ``dataset`` names an entry of the config's ``datasets``.
+
+To add an experiment: an entry here, ``conf/experiment/<id>.yaml``, its grid in both profiles,
+and the three functions (see README, "Adding an experiment").
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from dataclasses import dataclass, field
+from typing import Callable
+
+from widenet.schema import (
+    ACTIVATIONS,
+    PARAMETERIZATIONS,
+    axis,
+    choice,
+    int_list,
+    number,
+    pos_int,
+    string,
+)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    id: str
+    title: str
+    source: str
+    compute: str
+    plot: str
+    settings: dict = field(default_factory=dict)
+    grid: dict = field(default_factory=dict)
+    summarize: str | None = None
+
+    @property
+    def family(self) -> str:
+        return self.compute.split(":")[0].rsplit(".", 1)[-1]
+
+    def load(self, what: str) -> Callable:
+        """Import and return the ``compute``, ``summarize`` or ``plot`` function."""
+        target = getattr(self, what)
+        module, name = target.split(":")
+        return getattr(importlib.import_module(module), name)
+
+    def plot_module_files(self) -> list[str]:
+        """Source files of the plotting code (figure rules depend on them, cells do not)."""
+        spec = importlib.util.find_spec(self.plot.split(":")[0])
+        style = importlib.util.find_spec("widenet.figures.style")
+        return [spec.origin, style.origin]
+
+
+def _exp(id: str, title: str, source: str, family: str, settings: dict, grid: dict, summarize: bool = True):
+    fn = id.replace("-", "_")
+    return Experiment(
+        id=id,
+        title=title,
+        source=source,
+        compute=f"widenet.experiments.{family}:{fn}",
+        plot=f"widenet.figures.{family}:{fn}",
+        summarize=f"widenet.experiments.{family}:summarize_{fn}" if summarize else None,
+        settings=settings,
+        grid=grid,
+    )
+
+
+EXPERIMENTS: dict[str, Experiment] = {
+    e.id: e
+    for e in [
+        _exp(
+            "nngp-depth",
+            "Infinite-width NNGP kernel flattens with depth",
+            "004 Pleiss Figure 1; 001 Hanin §3.3.3 (eqs. 3.3.5–3.3.7)",
+            "kernels",
+            settings={
+                "n_angles": pos_int(),
+                "max_depth": pos_int(),
+                "show_depths": int_list(),
+                "shaped_depth": pos_int(),
+                "psi": number(),
+            },
+            grid={"activation": axis(choice(ACTIVATIONS))},
+        ),
+        _exp(
+            "random-features-kernel",
+            "Random-features kernel converges to the arc-cosine kernel",
+            "004 Pleiss Theorem 1; 003 Petersen–Zech Theorem 11.16, Example 11.17",
+            "kernels",
+            settings={
+                "n_angles": pos_int(),
+                "n_seeds": pos_int(),
+                "input_dim": pos_int(),
+                "show_features": int_list(),
+                "spectrum_points": pos_int(),
+                "spectrum_dim": pos_int(),
+            },
+            grid={"n_features": axis(pos_int())},
+        ),
+        _exp(
+            "ntk-convergence",
+            "Empirical NTK converges to the analytic limit at rate n^(-1/2)",
+            "003 Petersen–Zech Theorems 11.16, 11.30, Examples 11.17, 11.31; 000 Amari eqs. 33, 60; "
+            "001 Hanin eq. 2.1.10",
+            "kernels",
+            settings={
+                "dataset": string(),
+                "n_seeds": pos_int(),
+                "activations": axis(choice(["relu", "erf"])),
+                "parameterizations": axis(choice(PARAMETERIZATIONS[:2])),
+                "weight_std": number(0.0, exclusive=True),
+                "bias_std": number(0.0),
+            },
+            grid={"depth": axis(pos_int()), "width": axis(pos_int())},
+        ),
+        _exp(
+            "sphere-projection",
+            "Projecting the uniform sphere onto a low-dimensional subspace gives N(0, I/p)",
+            "000 Amari §4, Theorem 2",
+            "initialization",
+            settings={"n_points": pos_int(), "subspace_dims": int_list()},
+            grid={"p": axis(pos_int())},
+        ),
+    ]
+}
+
+DATASET_KINDS = {
+    "sphere": {"n": pos_int(), "dim": pos_int(), "seed": {"type": "integer"}},
+}

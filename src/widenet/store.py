@@ -1,0 +1,85 @@
+"""Self-explaining xarray stores: one atomic writer, provenance attributes, self-checks."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import xarray as xr
+import yaml
+
+import widenet
+
+ENGINE = "netcdf4"
+
+
+def git_commit(cwd: str | Path | None = None) -> str:
+    """HEAD's commit hash (with ``+dirty`` for a modified tree), or "unknown" outside a checkout."""
+    try:
+        run = lambda *args: subprocess.run(  # noqa: E731
+            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip()
+        commit = run("rev-parse", "HEAD")
+        dirty = run("status", "--porcelain", "--untracked-files=no")
+        return commit + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def provenance(*, experiment: str, source: str, config: dict, device: str, wall_time_s: float) -> dict:
+    """Global attributes every store carries (ARCHITECTURE.md, "Stores")."""
+    import torch  # local: keeps this module importable without torch for plotting-only use
+
+    return {
+        "experiment": experiment,
+        "source": source,
+        "config": yaml.safe_dump(config, sort_keys=False),
+        "widenet_version": widenet.__version__,
+        "git_commit": git_commit(),
+        "torch_version": torch.__version__,
+        "python_version": platform.python_version(),
+        "device": device,
+        "wall_time_s": float(wall_time_s),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def check_self_explaining(ds: xr.Dataset) -> None:
+    """Every data variable and non-index coordinate needs a ``long_name``; raise naming the culprits."""
+    missing = [str(n) for n, v in {**ds.data_vars, **ds.coords}.items() if "long_name" not in v.attrs]
+    if missing:
+        raise ValueError(f"store variables without a long_name attribute: {', '.join(sorted(missing))}")
+
+
+def write(ds: xr.Dataset, path: str | Path) -> Path:
+    """Write ``ds`` atomically: a temp file in the same directory, then ``os.replace``.
+
+    A crash mid-write leaves any previous store at ``path`` intact.
+    """
+    check_self_explaining(ds)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        ds.to_netcdf(tmp, engine=ENGINE)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read(path: str | Path) -> xr.Dataset:
+    """Load a store fully into memory (the file is closed on return)."""
+    with xr.open_dataset(path, engine=ENGINE) as ds:
+        return ds.load()
+
+
+def config_of(ds: xr.Dataset) -> dict:
+    """The resolved config recorded in a store's provenance."""
+    return yaml.safe_load(ds.attrs["config"])

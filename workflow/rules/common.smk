@@ -1,0 +1,73 @@
+# Compose and validate the Hydra config once, before the DAG is built; helpers for the rules.
+import json
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # a checkout works without `pip install -e`
+
+from widenet import config as wconfig  # noqa: E402  (torch-free)
+from widenet.registry import EXPERIMENTS  # noqa: E402
+
+WIDENET = sys.executable + " -m widenet.cli"
+
+
+def _overrides():
+    value = config.get("overrides", [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise WorkflowError(f"config 'overrides' must be a list of Hydra override strings, got {value!r}")
+    return value
+
+
+try:
+    CFG = wconfig.compose(_overrides(), conf_dir=Path(workflow.basedir) / "conf")
+except wconfig.ConfigError as err:
+    raise WorkflowError(f"invalid widenet configuration: {err}") from None
+
+ACTIVE = CFG["experiments"]
+CELLS = {exp_id: wconfig.cells(CFG, exp_id) for exp_id in EXPERIMENTS}
+
+
+wildcard_constraints:
+    exp="|".join(EXPERIMENTS),
+    cell="[^/]+",
+    name="[^/]+",
+
+
+def all_figures():
+    return expand("figures/{exp}.{ext}", exp=ACTIVE, ext=["png", "pdf"])
+
+
+def cell_files(wildcards):
+    return expand("data/{exp}/cells/{cell}.nc", exp=wildcards.exp, cell=CELLS[wildcards.exp])
+
+
+def cell_config(wildcards):
+    cells = CELLS[wildcards.exp]
+    if wildcards.cell not in cells:
+        raise WorkflowError(f"{wildcards.cell!r} is not a cell of {wildcards.exp} under the current config")
+    return json.dumps(cells[wildcards.cell], sort_keys=True)
+
+
+def cell_datasets(wildcards):
+    name = CFG["experiment"][wildcards.exp]["settings"].get("dataset")
+    return {name: f"data/datasets/{name}.nc"} if name else {}
+
+
+def dataset_args(wildcards, input):
+    return " ".join(f"--dataset {name}={path}" for name, path in input.items())
+
+
+class LawsCaption:
+    """Caption text read from the store when the report renders (not a rerun trigger)."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def __str__(self):
+        from widenet.report import caption
+
+        return caption(self.store)

@@ -1,0 +1,22 @@
+# Figures are rendered from the store alone; they also depend on the plotting code, so that
+# changing a plot function reruns only figure rules.
+
+
+rule figure:
+    input:
+        store="data/{exp}.nc",
+        code=lambda w: EXPERIMENTS[w.exp].plot_module_files(),
+    output:
+        png=report(
+            "figures/{exp}.png",
+            caption="../report/figure.rst",
+            category="Figures",
+            labels={"experiment": "{exp}"},
+        ),
+        pdf="figures/{exp}.pdf",
+    params:
+        caption=lambda w: LawsCaption(f"data/{w.exp}.nc"),
+    log:
+        "logs/{exp}/figure.log",
+    shell:
+        "{WIDENET} plot {input.store} --out {output.png} {output.pdf} > {log} 2>&1"

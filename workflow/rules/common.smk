@@ -1,16 +1,18 @@
 # Compose and validate the Hydra config once, before the DAG is built; helpers for the rules.
 import json
+import shlex
 import sys
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # a checkout works without `pip install -e`
+SRC = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, SRC)  # the Snakefile and its jobs use this checkout's package
 
 from widenet import config as wconfig  # noqa: E402  (torch-free)
 from widenet.registry import EXPERIMENTS  # noqa: E402
 
-WIDENET = sys.executable + " -m widenet.cli"
+WIDENET = f"PYTHONPATH={shlex.quote(SRC)}${{PYTHONPATH:+:$PYTHONPATH}} {shlex.quote(sys.executable)} -m widenet.cli"
 
 
 def _overrides():

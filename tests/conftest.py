@@ -1,0 +1,59 @@
+"""Shared fixtures: a temporary copy of the workflow and a Snakemake runner."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
+WORKFLOW_FILES = ("Snakefile", "conf", "workflow", "profiles", "src")
+
+
+class Workflow:
+    """A copy of the workflow in a temporary directory, driven through the snakemake CLI."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def run(self, *args: str, overrides: list[str] = (), check: bool = True) -> subprocess.CompletedProcess:
+        cmd = [SNAKEMAKE, "--cores", "2", *args]
+        if overrides:
+            cmd += ["--config", "overrides=[" + ",".join(f'"{o}"' for o in overrides) + "]"]
+        proc = subprocess.run(cmd, cwd=self.path, capture_output=True, text=True, timeout=600)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def dry_run_jobs(self, overrides: list[str] = ()) -> dict[str, int]:
+        """Jobs a dry run would schedule, counted per rule ({} when nothing is to be done)."""
+        proc = self.run("-n", "--quiet", "rules", overrides=overrides)
+        counts, in_table = {}, False
+        for line in proc.stdout.splitlines():
+            parts = line.split()
+            if parts[:2] == ["job", "count"]:
+                in_table = True
+            elif in_table and len(parts) == 2 and parts[1].isdigit() and parts[0] != "total":
+                counts[parts[0]] = int(parts[1])
+        return counts
+
+    def scheduled_outputs(self, overrides: list[str] = ()) -> list[str]:
+        """Output files of the jobs a dry run would schedule."""
+        proc = self.run("-n", overrides=overrides)
+        return [line.split("output:", 1)[1].strip() for line in proc.stdout.splitlines() if "output:" in line]
+
+
+@pytest.fixture
+def workflow(tmp_path) -> Workflow:
+    for name in WORKFLOW_FILES:
+        src = ROOT / name
+        dst = tmp_path / name
+        if src.is_dir():
+            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(src, dst)
+    return Workflow(tmp_path)

@@ -106,3 +106,15 @@ def test_environment_yml_lists_the_pyproject_dependencies():
     # the version bounds agree as well
     bounds = lambda items: {_requirement_names([i]).pop(): re.sub(r"^[A-Za-z0-9_.\-\[\]]+", "", i.replace(" ", "")) for i in items}  # noqa: E731
     assert bounds(conda) == bounds(project["dependencies"] + project["optional-dependencies"]["test"])
+
+
+def test_aggregate_keeps_string_axis_values_of_different_lengths(tmp_path):
+    """Cells 'erf' and 'shaped_tanh' combine without truncating either name."""
+    cfg = config.compose(["experiment.nngp-depth.grid.activation=[erf,shaped_tanh]",
+                          "experiment.nngp-depth.settings.shaped_depth=60", "experiment.nngp-depth.settings.n_angles=19",
+                          "experiment.nngp-depth.settings.max_depth=5", "experiment.nngp-depth.settings.show_depths=[1]"],
+                         conf_dir=ROOT / "conf")
+    paths = [store.write(cells.run_cell(c, device="cpu"), tmp_path / f"{key}.nc") for key, c in config.cells(cfg, "nngp-depth").items()]
+    ds = store.read(store.write(cells.aggregate(config.experiment_config(cfg, "nngp-depth"), paths), tmp_path / "agg.nc"))
+    assert sorted(ds.activation.values.tolist()) == ["erf", "shaped_tanh"]
+    assert laws.get(ds, "shaped_tanh_eq_3_3_7").measured < 0.05

@@ -82,6 +82,12 @@ def _label_axes(ds: xr.Dataset, axes: dict) -> xr.Dataset:
     return ds
 
 
+def _object_strings(ds: xr.Dataset) -> xr.Dataset:
+    """String coordinates as Python objects: fixed-width unicode ('<U3' vs '<U4') would be
+    truncated to the first cell's width when cells are combined."""
+    return ds.assign_coords({name: c.astype(object) for name, c in ds.coords.items() if c.dtype.kind in "US"})
+
+
 def run_cell(cfg: dict, *, device: str = "auto", datasets: dict[str, str | Path] | None = None) -> xr.Dataset:
     """Compute one cell; returns its dataset with outer axes as length-1 dims and provenance attrs."""
     exp = EXPERIMENTS[cfg["experiment"]]
@@ -110,7 +116,7 @@ def aggregate(exp_cfg: dict, cell_paths: list[str | Path]) -> xr.Dataset:
     """
     exp = EXPERIMENTS[exp_cfg["experiment"]]
     start = time.perf_counter()
-    parts = [store.read(p) for p in cell_paths]
+    parts = [_object_strings(store.read(p)) for p in cell_paths]
     devices = sorted({p.attrs.get("device", "unknown") for p in parts})
     ds = xr.combine_by_coords(parts, combine_attrs="drop_conflicts", data_vars="all")
     ds = _label_axes(ds, dict.fromkeys(exp.grid))

@@ -153,6 +153,8 @@ def test_lecun_ntk_matches_wide_standard_networks(name, depth, bias_std):
     _assert_mean_within_5_se(fan_in_n, limit, 0.05, "fan-in n")
     total = sum(gram.values()).mean(0)
     assert (total - limit).norm() / limit.norm() < 0.06
+    # with the exact input-layer and bias remainder R/n, the whole (1/n)·K̂ is within 5 SE
+    _assert_mean_within_5_se(sum(gram.values()), kernels.lecun_ntk(x, depth=depth, width=512, **kw), 0.05, "total")
 
 
 # --- large depth (A4) ----------------------------------------------------------------------------

@@ -73,7 +73,11 @@ def compose(overrides: list[str] | tuple[str, ...] = (), conf_dir: str | Path | 
 
 def _schema(conf_dir: Path) -> dict:
     experiments = {
-        exp.id: obj({"settings": obj(exp.settings), "grid": obj(exp.grid)}) for exp in EXPERIMENTS.values()
+        exp.id: {
+            **obj({"settings": obj(exp.settings), "grid": obj(exp.grid), "dtype": choice(["float32", "float64"])}),
+            "required": ["grid", "settings"],
+        }
+        for exp in EXPERIMENTS.values()
     }
     datasets = {
         "type": "object",
@@ -176,7 +180,7 @@ def cells(cfg: dict, exp_id: str) -> dict[str, dict]:
             "axes": axes,
             "params": {**exp["settings"], **axes},
             "seed": cfg["seed"],
-            "dtype": cfg["dtype"],
+            "dtype": exp.get("dtype", cfg["dtype"]),
         }
     return out
 
@@ -194,7 +198,7 @@ def experiment_config(cfg: dict, exp_id: str) -> dict:
         "profile": cfg["profile"],
         "seed": cfg["seed"],
         "dtype": cfg["dtype"],
-        **cfg["experiment"][exp_id],
+        **cfg["experiment"][exp_id],  # an experiment's own dtype, if set, wins
     }
 
 

@@ -183,8 +183,8 @@ def gaussian_moments(
 
 # --- deep recursion -----------------------------------------------------------------------------
 def _recursion(x1, x2, *, depth, weight_std, bias_std, moments) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
-    """Yield (Σ⁽ℓ⁾, Θ⁽ℓ⁾, Λ⁽ℓ⁾) on x1 × x2 for ℓ = 1 … depth + 1 (the last is the readout), Λ the
-    LeCun kernel of ``lecun_ntk``; ``moments(k11, k22, k12)`` returns (E[σσ], E[σ′σ′])."""
+    """Yield (Σ⁽ℓ⁾, Θ⁽ℓ⁾, Λ⁽ℓ⁾, R⁽ℓ⁾) on x1 × x2 for ℓ = 1 … depth + 1 (the last is the readout), Λ and R
+    the LeCun kernel and remainder of ``lecun_ntk``; ``moments(k11, k22, k12)`` returns (E[σσ], E[σ′σ′])."""
     cw, cb = weight_std**2, bias_std**2
 
     def variance_step(k: Tensor) -> Tensor:
@@ -195,15 +195,17 @@ def _recursion(x1, x2, *, depth, weight_std, bias_std, moments) -> Iterator[tupl
     k22 = k11 if x2 is None else cw * (x2 * x2).sum(1) / d + cb
     k12 = theta = cw * (x1 @ (x1 if x2 is None else x2).T) / d + cb
     lecun = torch.zeros_like(k12)
-    yield k12, theta, lecun
+    rest = x1 @ (x1 if x2 is None else x2).T + 1  # raw input weights (Gram x·x′) and first bias
+    yield k12, theta, lecun, rest
     for _ in range(depth):
         e_ss, e_dd = moments(k11[:, None], k22[None, :], k12)
         k12 = cw * e_ss + cb
         theta = k12 + cw * e_dd * theta
         lecun = e_ss + cw * e_dd * lecun
+        rest = 1 + cw * e_dd * rest
         k11 = variance_step(k11)
         k22 = k11 if x2 is None else variance_step(k22)
-        yield k12, theta, lecun
+        yield k12, theta, lecun, rest
 
 
 def _kernels(x1, x2, *, depth, activation, weight_std, bias_std, psi, quadrature, n_nodes):
@@ -239,7 +241,7 @@ def analytic(
     (x·x′/d)·E[σ′σ′] + E[σσ]; Petersen–Zech Thm 11.30 (biases initialised at 0 but trained with
     multiplier 1) adds 1 + E[σ′σ′] to it, which no bias_std reproduces.
     """
-    *_, (nngp, ntk, _) = _kernels(
+    *_, (nngp, ntk, _, _) = _kernels(
         x1, x2, depth=depth, activation=activation, weight_std=weight_std, bias_std=bias_std,
         psi=psi, quadrature=quadrature, n_nodes=n_nodes,
     )
@@ -275,8 +277,8 @@ def analytic_layers(
     )
     out_dtype = dtype or x1.dtype
     return {
-        "nngp": torch.stack([s for s, _, _ in layers]).to(out_dtype),
-        "ntk": torch.stack([t for _, t, _ in layers]).to(out_dtype),
+        "nngp": torch.stack([layer[0] for layer in layers]).to(out_dtype),
+        "ntk": torch.stack([layer[1] for layer in layers]).to(out_dtype),
     }
 
 
@@ -292,6 +294,7 @@ def lecun_ntk(
     quadrature: bool = False,
     n_nodes: int = DEFAULT_NODES,
     dtype: torch.dtype | None = None,
+    width: int | None = None,
 ) -> Tensor:
     """K^LC = lim (1/n)·K̂_n, the empirical NTK of ``models.MLP`` with ``parameterization="standard"``
     (LeCun: W ~ N(0, σ_w²/fan_in), b ~ N(0, σ_b²)) divided by the width n; n1 × n2.
@@ -299,12 +302,17 @@ def lecun_ntk(
     Depth 1 is Petersen–Zech Thm 11.16: K^LC = E[σ(u)σ(v)] with (u, v) ~ N(0, Σ⁽¹⁾). In general only
     the weights with fan-in n survive the 1/n (each is √n/σ_w times its ntk-parameterization twin),
     so Λ⁽¹⁾ = 0 and Λ⁽ℓ⁺¹⁾ = E[σσ] + σ_w²·E[σ′σ′]·Λ⁽ℓ⁾ under Σ⁽ℓ⁾: the NTK recursion without the
-    input layer and the biases, divided by σ_w². At finite width the dropped terms are O(d/n).
+    input layer and the biases, divided by σ_w². Those dropped terms are exact: their raw gradients
+    give R⁽¹⁾ = x·x′ + 1, R⁽ℓ⁺¹⁾ = 1 + σ_w²·E[σ′σ′]·R⁽ℓ⁾, so with ``width`` = n this returns
+    K^LC + R/n, the infinite-width recursion's (1/n)·K̂_n at width n (remaining error O(n^(−1/2))).
     """
-    *_, (_, _, lecun) = _kernels(
+    *_, (_, _, lecun, rest) = _kernels(
         x1, x2, depth=depth, activation=activation, weight_std=weight_std, bias_std=bias_std,
         psi=psi, quadrature=quadrature, n_nodes=n_nodes,
     )
+    if width is not None:
+        _check_positive(width=width)
+        lecun = lecun + rest / width
     return lecun.to(dtype or x1.dtype)
 
 

@@ -113,7 +113,7 @@ def ntk_convergence(ds):
     width = ds.width.values.astype(float)
     colors = dict(zip(ds.depth.values, style.palette(ds.sizes["depth"])))
     markers = dict(zip(ds.activation.values, "osD^"))
-    target = {"ntk": "K̂ vs K^NTK", "standard": "K̂/n vs K^LC"}
+    target = {"ntk": "K̂ vs K^NTK", "standard": "K̂/n vs K^LC + R/n (exact input/bias terms)"}
     for letter, ax, par in zip("ab", axes, pars):
         lines = []
         for depth in ds.depth.values:

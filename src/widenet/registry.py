@@ -129,6 +129,27 @@ EXPERIMENTS: dict[str, Experiment] = {
             settings={"n_points": pos_int(), "subspace_dims": int_list()},
             grid={"p": axis(pos_int())},
         ),
+        _exp(
+            "min-norm-distance",
+            "The min-norm step from a random network to an interpolant shrinks like p^(-1/2)",
+            "000 Amari §3, §5, §6, Theorem 1, Remark 2 (eqs. 16–75)",
+            "min_norm",
+            settings={
+                "cases": axis(choice(["features", "shallow", "deep2", "deep3"])),
+                "activations": axis(choice(ACTIVATIONS)),
+                "n_seeds": pos_int(),
+                "kernel_seeds": pos_int(),
+                "n_inputs": axis(pos_int()),
+                "input_dim": pos_int(),
+                "weight_std": number(0.0, exclusive=True),
+                "bias_std": number(0.0),
+                "data_seed": {"type": "integer"},
+                "kernel_n": pos_int(),
+                "fit_n": pos_int(),
+                "fit_min_width": pos_int(),
+            },
+            grid={"width": axis(pos_int())},
+        ),
     ]
 }
 

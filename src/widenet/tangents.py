@@ -126,7 +126,7 @@ def _derivative(act: Activation, z: Tensor) -> Tensor:
     """σ′(z) as a fresh tensor; relu's step as sign(z)⁺ stays in z's dtype (a bool cast is ~6× slower)
     and, unlike ``out=``, works under vmap."""
     if act.name == "relu":
-        return z.sign().clamp_(min=0)
+        return torch.sign(z).relu()
     return act.derivative(z)
 
 

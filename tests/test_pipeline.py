@@ -86,3 +86,32 @@ def test_lint_is_clean(workflow):
     proc = workflow.run("--lint", check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Lints for" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+
+
+def _reduced_quick_overrides() -> list[str]:
+    """Every active experiment of the quick profile, each grid axis cut to its first two values."""
+    from widenet import config
+    from conftest import ROOT
+
+    cfg = config.compose(conf_dir=ROOT / "conf")
+    out = []
+    for exp_id in cfg["experiments"]:
+        for axis, values in cfg["experiment"][exp_id]["grid"].items():
+            kept = ",".join(map(str, values[:2]))
+            out.append(f"experiment.{exp_id}.grid.{axis}=[{kept}]")
+    return out
+
+
+def test_quick_pipeline_end_to_end_on_reduced_grids(workflow):
+    """`snakemake` from a clean copy builds every active experiment's store and figure."""
+    from widenet import config
+    from conftest import ROOT
+
+    active = config.compose(conf_dir=ROOT / "conf")["experiments"]
+    workflow.run(overrides=_reduced_quick_overrides())
+    for exp_id in active:
+        ds = store.read(workflow.path / f"data/{exp_id}.nc")
+        assert ds.attrs["experiment"] == exp_id and ds.attrs["git_commit"]
+        assert laws.read(ds), f"{exp_id} stores no fitted law"
+        for ext in ("png", "pdf"):
+            assert (workflow.path / f"figures/{exp_id}.{ext}").stat().st_size > 10_000, (exp_id, ext)

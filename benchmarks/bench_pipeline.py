@@ -34,7 +34,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        for name in ("Snakefile", "conf", "workflow", "profiles", "src"):
+        for name in ("Snakefile", "conf", "workflow", "profiles", "src", "environment.yml"):
             (shutil.copytree if (ROOT / name).is_dir() else shutil.copy2)(ROOT / name, work / name)
         base = [SNAKEMAKE, "--cores", str(os.cpu_count()), "--config", f"overrides=[\"experiments=[{args.experiments}]\"]"]
         build = timed(base, work)

@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
-WORKFLOW_FILES = ("Snakefile", "conf", "workflow", "profiles", "src")
+WORKFLOW_FILES = ("Snakefile", "conf", "workflow", "profiles", "src", "environment.yml")
 
 
 class Workflow:

@@ -115,3 +115,9 @@ def test_quick_pipeline_end_to_end_on_reduced_grids(workflow):
         assert laws.read(ds), f"{exp_id} stores no fitted law"
         for ext in ("png", "pdf"):
             assert (workflow.path / f"figures/{exp_id}.{ext}").stat().st_size > 10_000, (exp_id, ext)
+
+
+def test_device_and_interpreter_are_not_part_of_a_cells_identity(workflow):
+    """A cache built with device=auto is reused with device=cpu (the store records the device used)."""
+    workflow.run(overrides=TINY)
+    assert workflow.dry_run_jobs(TINY + ["device=cpu"]) == {}

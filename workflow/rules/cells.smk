@@ -7,14 +7,17 @@ rule cell:
     output:
         "data/{exp}/cells/{cell}.nc",
     params:
+        widenet=WIDENET,
         cfg=cell_config,
         datasets=dataset_args,
-        device=CFG["device"],
+        device=DEVICE,
+    conda:
+        ENV
     log:
         "logs/{exp}/cells/{cell}.log",
     threads: 1
     shell:
-        "{WIDENET} cell --config {params.cfg:q} {params.datasets} --device {params.device}"
+        "{params.widenet} cell --config {params.cfg:q} {params.datasets} --device {params.device}"
         " --threads {threads} --out {output} > {log} 2>&1"
 
 
@@ -24,9 +27,12 @@ rule aggregate:
     output:
         "data/{exp}.nc",
     params:
+        widenet=WIDENET,
         cfg=lambda w: json.dumps(wconfig.experiment_config(CFG, w.exp), sort_keys=True),
+    conda:
+        ENV
     log:
         "logs/{exp}/aggregate.log",
     shell:
-        "{WIDENET} aggregate --experiment {wildcards.exp} --config {params.cfg:q}"
+        "{params.widenet} aggregate --experiment {wildcards.exp} --config {params.cfg:q}"
         " --out {output} {input} > {log} 2>&1"

@@ -12,7 +12,20 @@ sys.path.insert(0, SRC)  # the Snakefile and its jobs use this checkout's packag
 from widenet import config as wconfig  # noqa: E402  (torch-free)
 from widenet.registry import EXPERIMENTS  # noqa: E402
 
-WIDENET = f"PYTHONPATH={shlex.quote(SRC)}${{PYTHONPATH:+:$PYTHONPATH}} {shlex.quote(sys.executable)} -m widenet.cli"
+class Untracked:
+    """A rule param that is no rerun trigger (Snakemake cannot represent it); ``str()`` gives the
+    text, computed lazily when ``value`` is callable."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __str__(self):
+        return str(self.value() if callable(self.value) else self.value)
+
+
+# The CLI under this interpreter and checkout: moving the checkout or the venv recomputes nothing.
+WIDENET = Untracked(f"PYTHONPATH={shlex.quote(SRC)}${{PYTHONPATH:+:$PYTHONPATH}} {shlex.quote(sys.executable)} -m widenet.cli")
+ENV = "../../environment.yml"  # used with `--sdm conda`; jobs import widenet from src/
 
 
 def _overrides():
@@ -30,6 +43,8 @@ except wconfig.ConfigError as err:
     raise WorkflowError(f"invalid widenet configuration: {err}") from None
 
 ACTIVE = CFG["experiments"]
+# The device is not part of a cell's identity: a cache computed on a GPU serves a laptop.
+DEVICE = Untracked(CFG["device"])
 CELLS = {exp_id: wconfig.cells(CFG, exp_id) for exp_id in EXPERIMENTS}
 
 
@@ -63,13 +78,12 @@ def dataset_args(wildcards, input):
     return " ".join(f"--dataset {name}={path}" for name, path in input.items())
 
 
-class LawsCaption:
-    """Caption text read from the store when the report renders (not a rerun trigger)."""
+def laws_caption(store):
+    """Report caption from the store's fitted laws, read when the report renders."""
 
-    def __init__(self, store):
-        self.store = store
-
-    def __str__(self):
+    def text():
         from widenet.report import caption
 
-        return caption(self.store)
+        return caption(store)
+
+    return Untracked(text)

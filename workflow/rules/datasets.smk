@@ -5,8 +5,11 @@ rule dataset:
     output:
         "data/datasets/{name}.nc",
     params:
+        widenet=WIDENET,
         spec=lambda w: json.dumps(CFG["datasets"][w.name], sort_keys=True),
+    conda:
+        ENV
     log:
         "logs/datasets/{name}.log",
     shell:
-        "{WIDENET} dataset --name {wildcards.name} --spec {params.spec:q} --out {output} > {log} 2>&1"
+        "{params.widenet} dataset --name {wildcards.name} --spec {params.spec:q} --out {output} > {log} 2>&1"

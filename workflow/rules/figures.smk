@@ -15,8 +15,11 @@ rule figure:
         ),
         pdf="figures/{exp}.pdf",
     params:
-        caption=lambda w: LawsCaption(f"data/{w.exp}.nc"),
+        widenet=WIDENET,
+        caption=lambda w: laws_caption(f"data/{w.exp}.nc"),
+    conda:
+        ENV
     log:
         "logs/{exp}/figure.log",
     shell:
-        "{WIDENET} plot {input.store} --out {output.png} {output.pdf} > {log} 2>&1"
+        "{params.widenet} plot {input.store} --out {output.png} {output.pdf} > {log} 2>&1"

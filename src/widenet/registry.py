@@ -87,6 +87,7 @@ EXPERIMENTS: dict[str, Experiment] = {
                 "show_depths": int_list(),
                 "shaped_depth": pos_int(),
                 "psi": number(),
+                "quadrature_nodes": pos_int(),
             },
             grid={"activation": axis(choice(ACTIVATIONS))},
         ),

@@ -46,8 +46,9 @@ def nngp_depth(cell: Cell) -> xr.Dataset:
     xs = kernels.unit_vectors(torch.as_tensor(phi), 2, dtype=torch.float64)
     shaped = act == "shaped_tanh"
     # shaped_tanh's σ depends on L, so even its first layers use L = shaped_depth
+    quad = dict(psi=p["psi"], n_nodes=p["quadrature_nodes"])
     first = kernels.analytic_layers(x0, xs, depth=deep if shaped else shallow, activation=act, weight_std=w_std,
-                                    psi=p["psi"])["nngp"][:, 0, :]
+                                    **quad)["nngp"][:, 0, :]
     tail_depths = _deep_layers(shallow, deep)
     kernel = np.full((shallow + tail_depths.size, phi.size), np.nan)
     kernel[:shallow] = first[1 : shallow + 1].numpy()
@@ -55,7 +56,7 @@ def nngp_depth(cell: Cell) -> xr.Dataset:
         kernel[shallow:] = first[tail_depths].numpy()
     else:
         right = int(np.argmin(abs(phi - math.pi / 2)))
-        tail = kernels.analytic_layers(x0, xs[[0, right]], depth=deep, activation=act, weight_std=w_std)["nngp"]
+        tail = kernels.analytic_layers(x0, xs[[0, right]], depth=deep, activation=act, weight_std=w_std, **quad)["nngp"]
         kernel[shallow:, [0, right]] = tail[tail_depths, 0, :].numpy()
     depths = np.concatenate([np.arange(1, shallow + 1), tail_depths])
     limit = np.full_like(kernel, np.nan)

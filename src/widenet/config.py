@@ -1,6 +1,8 @@
 """Compose the Hydra config under ``conf/``, validate it, and expand grids into cells.
 
-Torch-free: the Snakefile calls ``compose`` once per invocation, before the DAG is built.
+Torch-free: the Snakefile calls ``compose`` once per invocation, before the DAG is built. Hydra and
+jsonschema are imported inside the functions that use them, so cell jobs (which only need
+``stream_seed``) do not pay for them.
 Every error is a ``ConfigError`` that names the offending key and what is allowed.
 """
 
@@ -9,14 +11,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 from pathlib import Path
-
-import jsonschema
-from hydra import compose as hydra_compose
-from hydra import initialize_config_dir
-from hydra.core.override_parser.overrides_parser import OverridesParser
-from hydra.errors import HydraException
-from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
 
 from widenet.registry import DATASET_KINDS, EXPERIMENTS
 from widenet.schema import choice, obj
@@ -39,6 +33,8 @@ def profiles(conf_dir: Path) -> list[str]:
 
 def _as_value_overrides(overrides: list[str]) -> list[str]:
     """Turn ``a.b=v`` into ``++a.b=v`` so unknown keys reach the schema (which lists allowed keys)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
     parsed = OverridesParser.create().parse_overrides(list(overrides))
     out = []
     for text, ov in zip(overrides, parsed):
@@ -52,6 +48,12 @@ def _as_value_overrides(overrides: list[str]) -> list[str]:
 
 def compose(overrides: list[str] | tuple[str, ...] = (), conf_dir: str | Path | None = None) -> dict:
     """Compose ``conf/config.yaml`` with Hydra ``overrides``; return the validated plain dict."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
     conf_dir = Path(conf_dir or default_conf_dir()).resolve()
     if not (conf_dir / "config.yaml").is_file():
         raise ConfigError(f"no config.yaml in config directory {str(conf_dir)!r}")
@@ -107,7 +109,7 @@ def _key_path(path) -> str:
     return out or "<root>"
 
 
-def _explain(err: jsonschema.ValidationError) -> str:
+def _explain(err) -> str:
     key = _key_path(err.absolute_path)
     schema = err.schema
     if err.validator == "additionalProperties":
@@ -134,6 +136,8 @@ def _explain(err: jsonschema.ValidationError) -> str:
 
 def validate(cfg: dict, conf_dir: str | Path | None = None) -> None:
     """Raise ``ConfigError`` naming the first offending key (schema, then cross-field checks)."""
+    import jsonschema
+
     conf_dir = Path(conf_dir or default_conf_dir())
     validator = jsonschema.Draft202012Validator(_schema(conf_dir))
     errors = sorted(validator.iter_errors(cfg), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
@@ -149,7 +153,7 @@ def validate(cfg: dict, conf_dir: str | Path | None = None) -> None:
             )
 
 
-def _leaf(err: jsonschema.ValidationError) -> jsonschema.ValidationError:
+def _leaf(err):
     """For oneOf/anyOf errors descend to the most specific sub-error when there is one."""
     while err.context:
         err = max(err.context, key=lambda e: len(e.absolute_path))

@@ -118,3 +118,18 @@ def test_aggregate_keeps_string_axis_values_of_different_lengths(tmp_path):
     ds = store.read(store.write(cells.aggregate(config.experiment_config(cfg, "nngp-depth"), paths), tmp_path / "agg.nc"))
     assert sorted(ds.activation.values.tolist()) == ["erf", "shaped_tanh"]
     assert laws.get(ds, "shaped_tanh_eq_3_3_7").measured < 0.05
+
+
+def test_stores_and_figures_get_the_usual_file_mode(tmp_path):
+    """The atomic writer's temp file (mkstemp: 0600) ends as a normally readable file."""
+    import os
+
+    from widenet.figures import style
+
+    path = store.write(_dataset(1.0), tmp_path / "s.nc")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    fig, _ = style.figure(1, title="t")
+    style.save(fig, tmp_path / "f.png")
+    assert (tmp_path / "f.png").stat().st_mode & 0o777 == 0o666 & ~umask

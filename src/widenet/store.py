@@ -55,6 +55,16 @@ def check_self_explaining(ds: xr.Dataset) -> None:
         raise ValueError(f"store variables without a long_name attribute: {', '.join(sorted(missing))}")
 
 
+def atomic_path(path: Path):
+    """A temp file beside ``path`` with the mode a plain ``open`` would give (mkstemp makes it 0600)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    return tmp
+
+
 def write(ds: xr.Dataset, path: str | Path) -> Path:
     """Write ``ds`` atomically: a temp file in the same directory, then ``os.replace``.
 
@@ -63,8 +73,7 @@ def write(ds: xr.Dataset, path: str | Path) -> Path:
     check_self_explaining(ds)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = atomic_path(path)
     try:
         ds.to_netcdf(tmp, engine=ENGINE)
         os.replace(tmp, path)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -12,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from widenet import laws  # noqa: E402
+from widenet import laws, store  # noqa: E402
 
 PANEL = (4.6, 3.6)  # inches per panel
 THEORY = dict(color="black", linestyle="--", linewidth=1.2)
@@ -60,8 +59,7 @@ def save(fig, *paths: str | Path) -> None:
     """Save ``fig`` to each path atomically (temp file in the same directory, then rename)."""
     for path in map(Path, paths):
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-        os.close(fd)
+        tmp = store.atomic_path(path)
         try:
             fig.savefig(tmp)
             os.replace(tmp, path)

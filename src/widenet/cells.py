@@ -92,7 +92,8 @@ def run_cell(cfg: dict, *, device: str = "auto", datasets: dict[str, str | Path]
     """Compute one cell; returns its dataset with outer axes as length-1 dims and provenance attrs."""
     exp = EXPERIMENTS[cfg["experiment"]]
     cell = Cell.from_config(
-        cfg, device=device, datasets={name: store.read(path) for name, path in (datasets or {}).items()}
+        cfg, device="cpu" if exp.cpu_only else device,
+        datasets={name: store.read(path) for name, path in (datasets or {}).items()},
     )
     start = time.perf_counter()
     ds = exp.load("compute")(cell)

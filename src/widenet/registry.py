@@ -41,6 +41,7 @@ class Experiment:
     settings: dict = field(default_factory=dict)
     grid: dict = field(default_factory=dict)
     summarize: str | None = None
+    cpu_only: bool = False  # numerics that run on the CPU whatever the configured device
 
     @property
     def family(self) -> str:
@@ -59,7 +60,8 @@ class Experiment:
         return [spec.origin, style.origin]
 
 
-def _exp(id: str, title: str, source: str, family: str, settings: dict, grid: dict, summarize: bool = True):
+def _exp(id: str, title: str, source: str, family: str, settings: dict, grid: dict, summarize: bool = True,
+         cpu_only: bool = False):
     fn = id.replace("-", "_")
     return Experiment(
         id=id,
@@ -70,6 +72,7 @@ def _exp(id: str, title: str, source: str, family: str, settings: dict, grid: di
         summarize=f"widenet.experiments.{family}:summarize_{fn}" if summarize else None,
         settings=settings,
         grid=grid,
+        cpu_only=cpu_only,
     )
 
 
@@ -131,6 +134,49 @@ EXPERIMENTS: dict[str, Experiment] = {
             grid={"p": axis(pos_int())},
         ),
         _exp(
+            "deep-linear",
+            "Deep linear networks: log‖z‖ is a sum of L + 1 independent ½·log(χ²_N/N)",
+            "001 Hanin §3.2, eq. 3.2.3",
+            "initialization",
+            settings={
+                "n_networks": pos_int(),
+                "depths": axis({"type": "integer", "minimum": 0}),  # inner axis
+            },
+            grid={"width": axis(pos_int())},
+        ),
+        _exp(
+            "gp-limit",
+            "Random networks converge to the NNGP Gaussian process as width grows",
+            "001 Hanin Theorem 3.3.1; 003 Petersen–Zech Proposition 11.28",
+            "initialization",
+            settings={
+                "n_networks": pos_int(),
+                "depths": axis(pos_int()),  # inner axis
+                "activations": axis(choice([a for a in ACTIVATIONS if a != "shaped_tanh"])),  # inner axis
+                "angles_deg": {"type": "array", "items": number(), "minItems": 2},
+                "input_dim": {"type": "integer", "minimum": 2},
+                "n_boot": {"type": "integer", "minimum": 2},
+                "n_scatter": pos_int(),
+                "scatter_widths": int_list(),
+            },
+            grid={"width": axis(pos_int())},
+        ),
+        _exp(
+            "fourth-cumulant",
+            "The fourth cumulant of the output grows like depth/width: κ₄/K² ≈ 5L/N for relu",
+            "001 Hanin Theorem 3.4.1",
+            "initialization",
+            settings={
+                "n_networks": {"type": "integer", "minimum": 2},
+                "depths": axis(pos_int()),  # inner axis
+                "activations": axis(choice([a for a in ACTIVATIONS if a != "shaped_tanh"])),  # inner axis
+                "input_dim": {"type": "integer", "minimum": 2},
+                "n_boot": {"type": "integer", "minimum": 2},
+                "fit_max_ratio": number(0.0, exclusive=True),
+            },
+            grid={"width": axis(pos_int())},
+        ),
+        _exp(
             "min-norm-distance",
             "The min-norm step from a random network to an interpolant shrinks like p^(-1/2)",
             "000 Amari §3, §5, §6, Theorem 1, Remark 2 (eqs. 16–75)",
@@ -150,6 +196,28 @@ EXPERIMENTS: dict[str, Experiment] = {
                 "fit_min_width": pos_int(),
             },
             grid={"width": axis(pos_int())},
+        ),
+        _exp(
+            "regions",
+            "Exact ReLU region counting: regions and nodal volume per unit volume grow with the number of neurons, not depth",
+            "001 Hanin §4 (Figure 4.1, Theorems 4.2.1, 4.2.2); Hanin & Rolnick 2019",
+            "regions",
+            settings={
+                "activation": choice(["relu"]),  # linear regions exist for piecewise-linear nets only
+                "depths": axis(pos_int()),  # inner axis
+                "n_seeds": pos_int(),  # inner axis
+                "min_width": pos_int(),
+                "fit_min_width": pos_int(),
+                "half_width": number(0.0, exclusive=True),
+                "n_segments": pos_int(),
+                "segment_length": number(0.0, exclusive=True),
+                "grid_resolutions": axis({"type": "integer", "minimum": 2}),  # inner axis
+                "example_neurons": pos_int(),
+                "example_depths": axis(pos_int()),
+                "example_half_width": number(0.0, exclusive=True),
+            },
+            grid={"input_dim": axis({"type": "integer", "minimum": 2}), "neurons": axis(pos_int())},
+            cpu_only=True,  # exact float64 polygon geometry: widenet.regions runs on the CPU
         ),
     ]
 }

@@ -1,14 +1,19 @@
-"""Random networks and random geometry at initialization: A1 (A2, A3, A7, A8 follow)."""
+"""Random networks and random geometry at initialization: A1 sphere-projection, A3 deep-linear,
+A7 gp-limit, A8 fourth-cumulant (A2 lives in ``min_norm``)."""
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import torch
 import xarray as xr
 from scipy import stats
 
-from widenet import laws
+from widenet import activations, finite_width, kernels, laws
 from widenet.cells import Cell
+from widenet.experiments.kernels import CRITICAL_WEIGHT_STD
+from widenet.sampling import sample_deep_linear_log_norms, sample_outputs
 
 HIST_EDGES = np.linspace(-4.0, 4.0, 49)
 
@@ -84,4 +89,321 @@ def summarize_sphere_projection(ds: xr.Dataset, config: dict) -> xr.Dataset:
             f"KS distance of √p·z₁ to N(0,1) at p = {int(largest)}",
         )
     )
+    return laws.attach(ds, found)
+
+
+# --- shared: random networks at initialization (A3, A7, A8) ----------------------------------------
+def _critical_weight_std(activation: str) -> float:
+    """σ_w with C_W = σ_w² at criticality: 2 for relu (He), 1 otherwise (Hanin §3.3.3)."""
+    return CRITICAL_WEIGHT_STD.get(activation, 1.0)
+
+
+def _unit_inputs(angles_deg, dim: int, cell: Cell) -> torch.Tensor:
+    """Unit vectors of R^dim at the given angles from e₁ in the (e₁, e₂) plane (k × dim)."""
+    x = kernels.unit_vectors(torch.as_tensor(np.radians(angles_deg), dtype=torch.float64), dim)
+    return x.to(dtype=cell.dtype, device=cell.device)
+
+
+def _through_origin(x, y, se) -> tuple[float, float]:
+    """Unweighted least-squares slope of y = a·x (no intercept) and its standard error from the
+    independent per-point standard errors ``se``: a = Σxy/Σx², SE = √(Σx²se²)/Σx². Unweighted:
+    weights 1/se² estimated from the same samples would favour the points that fluctuated low."""
+    x, y, se = (np.asarray(v, float) for v in (x, y, se))
+    den = np.sum(x * x)
+    if den == 0:  # no point in the fit range
+        return float("nan"), float("nan")
+    return float(np.sum(x * y) / den), float(np.sqrt(np.sum(x * x * se * se)) / den)
+
+
+@functools.lru_cache(maxsize=4)
+def _hermite_rule(n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilists' Gauss–Hermite nodes and weights normalized to sum 1: E[f(g)] ≈ Σ w f(g)."""
+    g, w = np.polynomial.hermite_e.hermegauss(n_nodes)
+    return g, w / w.sum()
+
+
+def single_input_recursion(activation: str, width: int, depth: int, *, weight_std: float, k1: float,
+                           n_nodes: int = 200) -> tuple[float, float]:
+    """(K, κ₄/K²) of the output at one input after ``depth`` = L hidden layers, zero bias: the
+    infinite-width variance K⁽ᴸ⁾(x, x) (Hanin eq. 3.3.1, first-layer variance K⁽⁰⁾ = ``k1``) and the
+    fourth cumulant ratio at leading order in 1/N (Theorem 3.4.1). With V⁽ℓ⁾ = Var K̂⁽ℓ⁾ (the output's
+    κ₄ is V⁽ᴸ⁾), eq. 3.4.1 reads V⁽ℓ⁾ = (C_W²/N)·Var_{K⁽ℓ⁻¹⁾}[σ²] + χ²·V⁽ℓ⁻¹⁾, V⁽⁰⁾ = 0, with
+    χ = C_W·∂_K E_K[σ²] = (C_W/2)·E_K[(σ²)″] at K⁽ℓ⁻¹⁾ (the ½ is missing in the text's eq. 3.4.1:
+    relu with C_W = 2 must give χ = 1). relu: exactly 5·L/N. Gauss–Hermite quadrature.
+    """
+    g, w = _hermite_rule(n_nodes)
+    act = activations.get(activation)
+    cw = weight_std**2
+    k, v = float(k1), 0.0
+    for _ in range(depth):
+        t = torch.from_numpy(np.sqrt(k) * g)
+        s, ds = act.fn(t).numpy(), act.derivative(t).numpy()
+        second = w @ s**2
+        chi = cw * (w @ (s * ds * g)) / np.sqrt(k)  # C_W·dE_K[σ²]/dK by Gaussian integration by parts
+        v = cw**2 / width * (w @ s**4 - second**2) + chi**2 * v
+        k = cw * second
+    return float(k), float(v / k**2)
+
+
+# --- A3 deep-linear: Hanin §3.2, eq. 3.2.3 ----------------------------------------------------------
+PDF_POINTS = np.linspace(-5.0, 5.0, 161)  # where the exact density is tabulated, in exact SDs from the mean
+
+
+def deep_linear(cell: Cell) -> xr.Dataset:
+    """log‖z⁽ᴸ⁺¹⁾(x)‖ of ``n_networks`` deep linear nets per depth L in ``depths``, all widths N (input
+    and output too), ‖x‖ = 1, 1/√fan_in scaling: samples, moments with SEs, and the exact law of
+    Hanin eq. 3.2.3 (L + 1 independent ½·log(χ²_N/N)): moments, KS test, density.
+
+    ``conditional`` sampler (exact in law); one independent stream per depth.
+    """
+    p = cell.params
+    width, depths, n = p["width"], list(p["depths"]), p["n_networks"]
+    samples = np.empty((len(depths), n))
+    exact_mean, exact_var, ks, ks_p = (np.empty(len(depths)) for _ in range(4))
+    pdf_t, pdf = np.empty((len(depths), PDF_POINTS.size)), np.empty((len(depths), PDF_POINTS.size))
+    for i, depth in enumerate(cell.progress(depths, "depths")):
+        samples[i] = sample_deep_linear_log_norms(
+            width, depth, n, method="conditional", generator=cell.generator(f"depth-{depth}"),
+            dtype=cell.dtype, device=cell.device,
+        ).cpu().numpy()
+        exact_mean[i], exact_var[i] = finite_width.deep_linear_log_norm_moments(width, depth)
+        test = stats.kstest(samples[i], lambda t, L=depth: finite_width.deep_linear_log_norm_cdf(t, width, L))
+        ks[i], ks_p[i] = test.statistic, test.pvalue
+        sd = np.sqrt(exact_var[i])
+        fine = exact_mean[i] + sd * np.linspace(PDF_POINTS[0] - 0.1, PDF_POINTS[-1] + 0.1, 4 * PDF_POINTS.size)
+        density = np.gradient(finite_width.deep_linear_log_norm_cdf(fine, width, depth), fine)
+        pdf_t[i] = exact_mean[i] + sd * PDF_POINTS
+        pdf[i] = np.interp(pdf_t[i], fine, density)
+    mean = samples.mean(axis=1)
+    dev2 = (samples - mean[:, None]) ** 2
+    var = samples.var(axis=1, ddof=1)
+    one = {"units": "1"}
+    dims = ("depth",)
+    return xr.Dataset(
+        {
+            "log_norm": (dims + ("network",), samples, {"long_name": "log‖z⁽ᴸ⁺¹⁾(x)‖ of one network", **one}),
+            "log_norm_mean": (dims, mean, {"long_name": "mean of log‖z⁽ᴸ⁺¹⁾‖ over networks", **one}),
+            "log_norm_mean_se": (dims, np.sqrt(var / n), {"long_name": "standard error of the mean of log‖z‖", **one}),
+            "log_norm_var": (dims, var, {"long_name": "variance of log‖z⁽ᴸ⁺¹⁾‖ over networks", **one}),
+            "log_norm_var_se": (dims, dev2.std(axis=1) / np.sqrt(n), {"long_name": "standard error of the variance of log‖z‖", **one}),
+            "exact_mean": (dims, exact_mean, {"long_name": "exact mean (L+1)·½(ψ(N/2) − log(N/2)), Hanin eq. 3.2.3", **one}),
+            "exact_var": (dims, exact_var, {"long_name": "exact variance (L+1)·¼ψ′(N/2), Hanin eq. 3.2.3", **one}),
+            "ks_statistic": (dims, ks, {"long_name": "KS distance of the samples to the exact law (eq. 3.2.3)", **one}),
+            "ks_pvalue": (dims, ks_p, {"long_name": "KS test p-value against the exact law (eq. 3.2.3)", **one}),
+            "exact_pdf_t": (dims + ("pdf_point",), pdf_t, {"long_name": "log‖z‖ where the exact density is tabulated", **one}),
+            "exact_pdf": (dims + ("pdf_point",), pdf, {"long_name": "exact density of log‖z‖ (eq. 3.2.3, Gil-Pelaez)", **one}),
+        },
+        coords={
+            "depth": ("depth", np.array(depths), {"long_name": "hidden layers L", **one}),
+            "network": ("network", np.arange(n), {"long_name": "network draw"}),
+            "pdf_point": ("pdf_point", PDF_POINTS, {"long_name": "exact standard deviations from the exact mean", **one}),
+        },
+    )
+
+
+def summarize_deep_linear(ds: xr.Dataset, config: dict) -> xr.Dataset:
+    """β = Σ_{ℓ=1}^{L+1} 1/N_ℓ = (L+1)/N; laws: KS and moments against the exact law in every cell,
+    and mean ≈ −β/2, variance ≈ β/2 at the largest N. Hanin §3.2 prints −β/4 and β/4: its
+    per-layer E, Var of ½·log(χ²_N/N) are ∓1/(2N) + O(N⁻²), not ∓1/(4N) (Var log χ²_N ≈ 2/N)."""
+    ds["beta"] = ((ds.depth + 1) / ds.width).assign_attrs(long_name="β = Σ 1/N_ℓ = (L+1)/N", units="1")
+    cells = ds.sizes["width"] * ds.sizes["depth"]
+    min_p = float(ds.ks_pvalue.min())
+    z_mean = abs(ds.log_norm_mean - ds.exact_mean) / ds.log_norm_mean_se
+    z_var = abs(ds.log_norm_var - ds.exact_var) / ds.log_norm_var_se
+    found = [
+        laws.Law("ks_exact_min_pvalue", min_p, 0.01 / cells, 0.0,
+                 f"smallest KS p-value against the exact law over {cells} (N, L) cells (must exceed 1 %/{cells}, Bonferroni)",
+                 holds=min_p > 0.01 / cells),
+        laws.Law("moments_exact_max_z", float(max(z_mean.max(), z_var.max())), 0.0, 4.0,
+                 "largest |sampled − exact| / SE of the mean and variance of log‖z‖ over all cells"),
+    ]
+    largest = int(ds.width.max())
+    sel = ds.sel(width=largest)
+    fits = {}
+    for name, sample, se, exact, sign in [("mean", sel.log_norm_mean, sel.log_norm_mean_se, sel.exact_mean, -1),
+                                          ("var", sel.log_norm_var, sel.log_norm_var_se, sel.exact_var, 1)]:
+        slope, slope_se = _through_origin(sel.beta, sample, se)
+        exact_slope = _through_origin(sel.beta, exact, se)[0]  # = N·per-layer exact moment: ∓½ + O(1/N)
+        fits[name] = (slope, slope_se)
+        found.append(laws.Law(
+            f"{name}_slope_N{largest}", slope, sign * 0.5, 3 * slope_se + abs(exact_slope - sign * 0.5),
+            f"N = {largest}: {name} of log‖z‖ / β (fit through 0 over L; tolerance 3 SE + exact O(1/N) term)",
+        ))
+    ds["fit_slope"] = ("moment", [fits["mean"][0], fits["var"][0]], {"long_name": f"fitted moment/β at N = {largest}", "units": "1"})
+    ds["fit_slope_se"] = ("moment", [fits["mean"][1], fits["var"][1]], {"long_name": "standard error of the fitted moment/β", "units": "1"})
+    ds = ds.assign_coords(moment=("moment", ["mean", "var"], {"long_name": "moment of log‖z‖"}))
+    return laws.attach(ds, found)
+
+
+# --- A7 gp-limit: Hanin Theorem 3.3.1, Petersen–Zech Proposition 11.28 ----------------------------
+KS_MEAN_NULL = np.sqrt(np.pi / 2) * np.log(2)  # E[√n·D_n] → √(π/2)·ln 2 ≈ 0.869 for exact samples
+
+
+def gp_limit(cell: Cell) -> xr.Dataset:
+    """Outputs of ``n_networks`` random ``ntk`` networks of one width at k unit-norm inputs, per
+    activation (C_W at criticality, no bias) and depth, against the GP of Hanin Theorem 3.3.1:
+    empirical covariance (known zero mean) with SEs, KS distance of each marginal z_a/√K to N(0, 1)
+    (K = K⁽ᴸ⁾(x, x) of eq. 3.3.1, the same for all unit-norm inputs), excess kurtosis 3κ₄/K² with
+    bootstrap SE and its theory, and the first ``n_scatter`` outputs. ``conditional`` sampler.
+    The NNGP covariance matrix is added once by ``summarize_gp_limit``."""
+    p = cell.params
+    width, n, acts, depths = p["width"], p["n_networks"], list(p["activations"]), list(p["depths"])
+    x = _unit_inputs(p["angles_deg"], p["input_dim"], cell)
+    k, n_scatter = x.shape[0], min(p["n_scatter"], n)
+    shape = (len(acts), len(depths))
+    cov, cov_se = np.empty(shape + (k, k)), np.empty(shape + (k, k))
+    ks, ks_p, kurt, kurt_se = (np.empty(shape + (k,)) for _ in range(4))
+    variance, kurt_theory = np.empty(shape), np.empty(shape)
+    scatter = np.empty(shape + (n_scatter, k), dtype=np.float32)
+    for (a, act), (j, depth) in cell.progress(
+        [(pa, pd) for pa in enumerate(acts) for pd in enumerate(depths)], "activation × depth"
+    ):
+        w_std = _critical_weight_std(act)
+        z = sample_outputs(x, width=width, depth=depth, activation=act, n_networks=n, weight_std=w_std,
+                           method="conditional", generator=cell.generator(f"{act}-L{depth}"))
+        prod = z[:, :, None] * z[:, None, :]
+        cov[a, j], cov_se[a, j] = prod.mean(0).cpu().numpy(), (prod.std(0) / np.sqrt(n)).cpu().numpy()
+        variance[a, j], ratio = single_input_recursion(act, width, depth, weight_std=w_std, k1=w_std**2 / x.shape[1])
+        kurt_theory[a, j] = 3 * (finite_width.relu_fourth_cumulant_ratio(width, depth) if act == "relu" else ratio)
+        scaled = z.double().cpu().numpy() / np.sqrt(variance[a, j])
+        for i in range(k):
+            test = stats.kstest(scaled[:, i], "norm")
+            ks[a, j, i], ks_p[a, j, i] = test.statistic, test.pvalue
+        est = finite_width.fourth_cumulant_ratio(z, n_boot=p["n_boot"], generator=cell.generator(f"boot-{act}-L{depth}"))
+        kurt[a, j], kurt_se[a, j] = 3 * est.value.cpu().numpy(), 3 * est.stderr.cpu().numpy()
+        scatter[a, j] = z[:n_scatter].cpu().numpy()
+    one = {"units": "1"}
+    pair, vec = ("activation", "depth"), ("activation", "depth", "input")
+    mat = pair + ("input", "input_2")
+    return xr.Dataset(
+        {
+            "covariance": (mat, cov, {"long_name": "empirical output covariance E[z(x_a) z(x_b)]", **one}),
+            "covariance_se": (mat, cov_se, {"long_name": "standard error of the empirical covariance", **one}),
+            "nngp_variance": (pair, variance, {"long_name": "NNGP variance K⁽ᴸ⁾(x, x) of a unit-norm input (eq. 3.3.1)", **one}),
+            "ks_distance": (vec, ks, {"long_name": "KS distance of z(x_a)/√K⁽ᴸ⁾(x_a, x_a) to N(0, 1)", **one}),
+            "ks_pvalue": (vec, ks_p, {"long_name": "KS test p-value of z(x_a)/√K⁽ᴸ⁾(x_a, x_a) against N(0, 1)", **one}),
+            "excess_kurtosis": (vec, kurt, {"long_name": "excess kurtosis E[z⁴]/E[z²]² − 3 = 3κ₄/K²", **one}),
+            "excess_kurtosis_se": (vec, kurt_se, {"long_name": "bootstrap standard error of the excess kurtosis", **one}),
+            "excess_kurtosis_theory": (pair, kurt_theory, {
+                "long_name": "3κ₄/K²: relu exact 3((1 + 5/N)^L − 1), else leading order of eq. 3.4.1", **one}),
+            "outputs": (pair + ("network", "input"), scatter, {"long_name": "outputs z(x_a) of the first networks", **one}),
+            "ks_null_mean": ((), KS_MEAN_NULL / np.sqrt(n), {"long_name": "mean KS distance of n exact Gaussian samples ≈ 0.869/√n", **one}),
+        },
+        coords={
+            "activation": ("activation", acts, {"long_name": "activation σ"}),
+            "depth": ("depth", np.array(depths), {"long_name": "hidden layers L", **one}),
+            "input": ("input", np.arange(k), {"long_name": "input index a"}),
+            "input_2": ("input_2", np.arange(k), {"long_name": "input index b"}),
+            "network": ("network", np.arange(n_scatter), {"long_name": "network draw"}),
+            "angle_deg": ("input", np.asarray(p["angles_deg"], float), {"long_name": "angle of x_a from e₁", "units": "degree"}),
+        },
+    )
+
+
+def summarize_gp_limit(ds: xr.Dataset, config: dict) -> xr.Dataset:
+    """Covariance error vs width and the laws: covariance = NNGP within MC error at the largest width,
+    KS distance decreasing with width (log-log slope < 0) per activation and depth."""
+    s = config["settings"]
+    x = kernels.unit_vectors(torch.as_tensor(np.radians(s["angles_deg"]), dtype=torch.float64), s["input_dim"])
+    nngp = np.stack([
+        np.stack([kernels.analytic(x, depth=int(depth), activation=str(act), weight_std=_critical_weight_std(str(act)))["nngp"].numpy()
+                  for depth in ds.depth.values])
+        for act in ds.activation.values
+    ])
+    ds["nngp_covariance"] = (("activation", "depth", "input", "input_2"), nngp,
+                             {"long_name": "NNGP covariance K⁽ᴸ⁾(x_a, x_b) (Hanin eq. 3.3.1, kernels.analytic)", "units": "1"})
+    diff = ds.covariance - ds.nngp_covariance
+    ds["covariance_rel_error"] = (
+        np.sqrt((diff**2).sum(("input", "input_2")) / (ds.nngp_covariance**2).sum(("input", "input_2")))
+    ).assign_attrs(long_name="relative Frobenius error ‖Ĉ − K‖_F/‖K‖_F", units="1")
+    ds["covariance_rel_noise"] = (
+        np.sqrt((ds.covariance_se**2).sum(("input", "input_2")) / (ds.nngp_covariance**2).sum(("input", "input_2")))
+    ).assign_attrs(long_name="Monte Carlo size of the relative error: √Σ SE² / ‖K‖_F", units="1")
+    ds["covariance_z"] = (abs(diff) / ds.covariance_se).assign_attrs(long_name="|Ĉ − K| / SE", units="1")
+    ds["ks_distance_mean"] = ds.ks_distance.mean("input").assign_attrs(long_name="KS distance, mean over inputs", units="1")
+    largest, smallest = int(ds.width.max()), int(ds.width.min())
+    found = []
+    upper = np.triu(np.ones((ds.sizes["input"],) * 2, bool))
+    for act in ds.activation.values:
+        z = ds.covariance_z.sel(activation=act, width=largest).values[..., upper]
+        found.append(laws.Law(f"covariance_{act}", float(z.max()), 0.0, 4.0,
+                              f"{act}, N = {largest}: largest |Ĉ − K_NNGP|/SE over depths and input pairs"))
+    slopes = np.full((ds.sizes["activation"], ds.sizes["depth"]), np.nan)
+    for a, act in enumerate(ds.activation.values):
+        for j, depth in enumerate(ds.depth.values):
+            curve = ds.ks_distance_mean.sel(activation=act, depth=depth)
+            slopes[a, j] = laws.loglog_slope(ds.width, curve)[0]
+            ratio = float(curve.sel(width=largest) / curve.sel(width=smallest))
+            found.append(laws.Law(f"ks_slope_{act}_L{int(depth)}", slopes[a, j], 0.0, 0.0,
+                                  f"{act}, L = {int(depth)}: slope of log KS vs log width (must be < 0; "
+                                  f"KS(N={largest})/KS(N={smallest}) = {ratio:.2f})", holds=slopes[a, j] < 0))
+    ds["ks_slope"] = (("activation", "depth"), slopes, {"long_name": "log-log slope of the mean KS distance vs width", "units": "1"})
+    return laws.attach(ds, found)
+
+
+# --- A8 fourth-cumulant: Hanin Theorem 3.4.1 ------------------------------------------------------
+def fourth_cumulant(cell: Cell) -> xr.Dataset:
+    """κ₄/K² = (E[z⁴] − 3E[z²]²)/(3E[z²]²) of the output at one unit-norm input (Hanin §3.4) for each
+    activation (C_W at criticality: 2 for relu, 1 otherwise; no bias) and depth L, from
+    ``n_networks`` networks per (activation, L) drawn independently (``conditional`` sampler), with
+    bootstrap SEs; plus the exact relu law (1 + 5/N)^L − 1 and the leading order of eq. 3.4.1."""
+    p = cell.params
+    width, n, acts, depths = p["width"], p["n_networks"], list(p["activations"]), list(p["depths"])
+    x = _unit_inputs([0.0], p["input_dim"], cell)
+    shape = (len(acts), len(depths))
+    z = torch.empty((n,) + shape, dtype=cell.dtype, device=cell.device)
+    nngp, exact, leading = (np.full(shape, np.nan) for _ in range(3))
+    for (a, act), (j, depth) in cell.progress(
+        [(pa, pd) for pa in enumerate(acts) for pd in enumerate(depths)], "activation × depth"
+    ):
+        w_std = _critical_weight_std(act)
+        z[:, a, j] = sample_outputs(x, width=width, depth=depth, activation=act, n_networks=n, weight_std=w_std,
+                                    method="conditional", generator=cell.generator(f"{act}-L{depth}"))[:, 0]
+        nngp[a, j], leading[a, j] = single_input_recursion(act, width, depth, weight_std=w_std, k1=w_std**2 / p["input_dim"])
+        if act == "relu":
+            exact[a, j] = finite_width.relu_fourth_cumulant_ratio(width, depth)
+    est = finite_width.fourth_cumulant_ratio(z, n_boot=p["n_boot"], generator=cell.generator("bootstrap"))
+    one = {"units": "1"}
+    dims = ("activation", "depth")
+    return xr.Dataset(
+        {
+            "kappa4_ratio": (dims, est.value.cpu().numpy(), {"long_name": "κ₄/K² = (E[z⁴] − 3E[z²]²)/(3E[z²]²)", **one}),
+            "kappa4_ratio_se": (dims, est.stderr.cpu().numpy(), {"long_name": "bootstrap standard error of κ₄/K²", **one}),
+            "second_moment": (dims, (z**2).mean(0).cpu().numpy(), {"long_name": "E[z²] over networks", **one}),
+            "nngp_variance": (dims, nngp, {"long_name": "infinite-width K⁽ᴸ⁾(x, x) (eq. 3.3.1)", **one}),
+            "kappa4_ratio_exact": (dims, exact, {"long_name": "exact κ₄/K² = (1 + 5/N)^L − 1 (relu only)", **one}),
+            "kappa4_ratio_leading": (dims, leading, {"long_name": "leading order of κ₄/K² in 1/N (eq. 3.4.1; relu: 5L/N)", **one}),
+        },
+        coords={
+            "activation": ("activation", acts, {"long_name": "activation σ"}),
+            "depth": ("depth", np.array(depths), {"long_name": "hidden layers L", **one}),
+        },
+    )
+
+
+def summarize_fourth_cumulant(ds: xr.Dataset, config: dict) -> xr.Dataset:
+    """Slope of κ₄/K² vs L/N at small L/N (≤ ``fit_max_ratio``), fitted through the origin: κ₄ ≡ 0
+    at L = 0 (the output is then exactly Gaussian) and Theorem 3.4.1 has no constant term, so an
+    intercept would only absorb the O((L/N)²) curvature. relu: theory 5; other activations: the
+    same fit applied to the leading-order values at the same points. Tolerance 2 bootstrap SEs."""
+    r_max = config["settings"]["fit_max_ratio"]
+    ds["depth_over_width"] = (ds.depth / ds.width).assign_attrs(long_name="L/N", units="1")
+    found, slopes, ses, theory, exact_fit = [], [], [], [], []
+    for act in ds.activation.values:
+        sel = ds.sel(activation=act).stack(point=("width", "depth"))
+        sel = sel.where(sel.depth_over_width <= r_max + 1e-12, drop=True)
+        slope, se = _through_origin(sel.depth_over_width, sel.kappa4_ratio, sel.kappa4_ratio_se)
+        expect = _through_origin(sel.depth_over_width, sel.kappa4_ratio_leading, sel.kappa4_ratio_se)[0]
+        curved = (_through_origin(sel.depth_over_width, sel.kappa4_ratio_exact, sel.kappa4_ratio_se)[0]
+                  if act == "relu" else np.nan)
+        slopes.append(slope), ses.append(se), theory.append(expect), exact_fit.append(curved)
+        found.append(laws.Law(
+            f"{act}_slope_small_ratio", slope, 5.0 if act == "relu" else expect, 2 * se,
+            f"{act}: slope of κ₄/K² vs L/N through 0 over {sel.sizes['point']} points with L/N ≤ {r_max:g} "
+            f"(tolerance 2 bootstrap SE)",
+        ))
+    ds["fit_slope"] = ("activation", slopes, {"long_name": "fitted slope of κ₄/K² vs L/N (through 0, small L/N)", "units": "1"})
+    ds["fit_slope_se"] = ("activation", ses, {"long_name": "standard error of the fitted slope (bootstrap)", "units": "1"})
+    ds["fit_slope_theory"] = ("activation", theory, {"long_name": "same fit of the leading-order values (relu: 5)", "units": "1"})
+    ds["fit_slope_exact"] = ("activation", exact_fit, {"long_name": "same fit of the exact relu values (1 + 5/N)^L − 1", "units": "1"})
     return laws.attach(ds, found)

@@ -194,19 +194,19 @@ def ntk_convergence(cell: Cell) -> xr.Dataset:
     err = np.empty((len(pars), len(acts), n_seeds))
     emp = np.empty((len(pars), len(acts), x.shape[0], x.shape[0]))
     lim = np.empty_like(emp)
-    for i, par in enumerate(pars):
-        for j, act in enumerate(acts):
-            kw = dict(depth=p["depth"], activation=act, weight_std=p["weight_std"], bias_std=p["bias_std"])
-            model = MLP(x.shape[1], p["width"], parameterization=par, dtype=cell.dtype, device=cell.device, **kw)
-            khat = torch.cat([  # seeds vmapped in chunks: bounded memory at large width
-                tangents.empirical_ntk(model, x, params=model.sample_parameters(size, gen))
-                for size in _chunks(n_seeds, SEED_CHUNK)
-            ])
-            if par == "standard":
-                khat = khat / p["width"]
-            k = _limit_ntk(x, par, p["width"], **kw).to(khat)
-            err[i, j] = ((khat - k).flatten(1).norm(dim=1) / k.norm()).cpu().numpy()
-            emp[i, j], lim[i, j] = khat[0].cpu().numpy(), k.cpu().numpy()
+    configs = [(i, par, j, act) for i, par in enumerate(pars) for j, act in enumerate(acts)]
+    for i, par, j, act in cell.progress(configs, "(parameterization, activation)"):
+        kw = dict(depth=p["depth"], activation=act, weight_std=p["weight_std"], bias_std=p["bias_std"])
+        model = MLP(x.shape[1], p["width"], parameterization=par, dtype=cell.dtype, device=cell.device, **kw)
+        khat = torch.cat([  # seeds vmapped in chunks: bounded memory at large width
+            tangents.empirical_ntk(model, x, params=model.sample_parameters(size, gen))
+            for size in _chunks(n_seeds, SEED_CHUNK)
+        ])
+        if par == "standard":
+            khat = khat / p["width"]
+        k = _limit_ntk(x, par, p["width"], **kw).to(khat)
+        err[i, j] = ((khat - k).flatten(1).norm(dim=1) / k.norm()).cpu().numpy()
+        emp[i, j], lim[i, j] = khat[0].cpu().numpy(), k.cpu().numpy()
     pair = ("parameterization", "activation")
     return xr.Dataset(
         {

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from widenet import activations
+from widenet.models import check_positive
 
 Tensor = torch.Tensor
 ActivationLike = str | activations.Activation
@@ -38,13 +39,7 @@ DEFAULT_NODES = 96
 _CHUNK_ELEMENTS = 1 << 22  # pairs × nodes² evaluated at once by Gauss–Hermite (bounds memory)
 
 
-# --- validation and inputs -------------------------------------------------------------------------
-def _check_positive(**values: int) -> None:
-    for key, value in values.items():
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ValueError(f"{key} must be a positive integer, got {value!r}")
-
-
+# --- inputs ---------------------------------------------------------------------------------------
 def _inputs(x1: Tensor, x2: Tensor | None) -> tuple[Tensor, Tensor | None]:
     """Float64 copies of (x1, x2), both (n, d) with the same d; x2 None means x1 itself."""
     for key, x in (("x1", x1), ("x2", x2)):
@@ -169,7 +164,7 @@ def gaussian_moments(
     as shaped_tanh from 4 nodes); arctan (poles at ±i) converges slower, ~1e-7 at Var ≈ 1. For such σ
     at larger variances raise ``n_nodes`` (∝ √Var). Pairs are evaluated in chunks to bound memory.
     """
-    _check_positive(n_nodes=n_nodes)
+    check_positive(n_nodes=n_nodes)
     act = activations.get(activation)
     if not quadrature and act.name in _CLOSED_FORMS:
         return _CLOSED_FORMS[act.name](k11, k22, k12)
@@ -209,7 +204,7 @@ def _recursion(x1, x2, *, depth, weight_std, bias_std, moments) -> Iterator[tupl
 
 
 def _kernels(x1, x2, *, depth, activation, weight_std, bias_std, psi, quadrature, n_nodes):
-    _check_positive(depth=depth, n_nodes=n_nodes)
+    check_positive(depth=depth, n_nodes=n_nodes)
     act = activations.get(activation, psi=psi, depth=depth)
 
     def moments(k11, k22, k12):
@@ -311,7 +306,7 @@ def lecun_ntk(
         psi=psi, quadrature=quadrature, n_nodes=n_nodes,
     )
     if width is not None:
-        _check_positive(width=width)
+        check_positive(width=width)
         lecun = lecun + rest / width
     return lecun.to(dtype or x1.dtype)
 
@@ -375,7 +370,7 @@ def random_features_kernel(
     n_draws·(n1 + n2)·d). Computed in x1's dtype. As d → ∞ it tends to E[σ(wᵀx)σ(wᵀx′)], for relu
     ``arccos_kernel``.
     """
-    _check_positive(n_features=n_features, **({} if n_draws is None else {"n_draws": n_draws}))
+    check_positive(n_features=n_features, **({} if n_draws is None else {"n_draws": n_draws}))
     act = activations.get(activation)
     draws = 1 if n_draws is None else n_draws
     w = torch.randn(draws, x1.shape[1], n_features, generator=generator, dtype=x1.dtype, device=x1.device)

@@ -25,7 +25,8 @@ from widenet import activations
 PARAMETERIZATIONS = ("ntk", "standard", "meanfield")
 
 
-def _check_positive(**values: int) -> None:
+def check_positive(**values: int) -> None:
+    """Raise ValueError naming the first argument that is not a positive integer."""
     for key, value in values.items():
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise ValueError(f"{key} must be a positive integer, got {value!r}")
@@ -50,7 +51,7 @@ class MLP(nn.Module):
         device: torch.device | str | None = None,
     ):
         super().__init__()
-        _check_positive(in_dim=in_dim, width=width, depth=depth)
+        check_positive(in_dim=in_dim, width=width, depth=depth)
         if parameterization not in PARAMETERIZATIONS:
             raise ValueError(
                 f"unknown parameterization {parameterization!r}; allowed: {', '.join(PARAMETERIZATIONS)}"

@@ -21,7 +21,7 @@ import torch
 from tqdm.auto import tqdm
 
 from widenet import activations
-from widenet.models import MLP, _check_positive
+from widenet.models import MLP, check_positive
 
 METHODS = ("direct", "conditional")
 CHUNK_ELEMENTS = 2**24  # default chunk: about this many numbers in the largest tensor of a chunk
@@ -55,9 +55,9 @@ def sample_outputs(
     ``psi`` is the shaped_tanh parameter.
     """
     _check_method(method)
-    _check_positive(width=width, depth=depth, n_networks=n_networks)
+    check_positive(width=width, depth=depth, n_networks=n_networks)
     if chunk_size is not None:
-        _check_positive(chunk_size=chunk_size)
+        check_positive(chunk_size=chunk_size)
     act = activations.get(activation, psi=psi, depth=depth)
     x = _as_inputs(x, dtype, device)
     gen = _generator(seed, generator, x.device)
@@ -110,9 +110,9 @@ def sample_deep_linear_log_norms(
     from N Gaussians (Markov structure with σ(t) = t). By rotation invariance x = e₁.
     """
     _check_method(method)
-    _check_positive(width=width, n_networks=n_networks)
+    check_positive(width=width, n_networks=n_networks)
     if chunk_size is not None:
-        _check_positive(chunk_size=chunk_size)
+        check_positive(chunk_size=chunk_size)
     if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
         raise ValueError(f"depth must be a non-negative integer, got {depth!r}")
     dtype = dtype or torch.get_default_dtype()

@@ -11,6 +11,7 @@ import xarray as xr
 from widenet import kernels, laws, tangents
 from widenet.cells import Cell
 from widenet.config import stream_seed
+from widenet.datasets import unit_sphere
 from widenet.models import MLP
 
 CRITICAL_WEIGHT_STD = {"relu": math.sqrt(2.0)}  # C_W = 2 for relu (He); C_W = 1 otherwise
@@ -135,9 +136,7 @@ def random_features_kernel(cell: Cell) -> xr.Dataset:
 
 def _gram_spectrum(n: int, dim: int, seed: int) -> np.ndarray:
     """Descending eigenvalues of the arc-cosine Gram matrix of n uniform points on S^(dim−1)."""
-    gen = torch.Generator().manual_seed(seed)
-    x = torch.randn(n, dim, generator=gen, dtype=torch.float64)
-    x = x / x.norm(dim=1, keepdim=True)
+    x = unit_sphere(n, dim, torch.Generator().manual_seed(seed))
     return torch.linalg.eigvalsh(kernels.arccos_kernel(x)).flip(0).numpy()
 
 

@@ -1,4 +1,4 @@
-# widenet: every figure of the catalogue (../shared/EXPERIMENTS.md), from config to figure.
+# widenet: every figure of the catalogue (docs/experiments.md), from config to figure.
 #   snakemake --cores 2                          quick profile, all active experiments
 #   snakemake --cores 2 --config 'overrides=["profile=paper"]'
 # Data flow: conf/ (Hydra) -> validated config -> cells -> data/<id>/cells/<cell>.nc

@@ -1,4 +1,4 @@
-"""The experiment catalogue (EXPERIMENTS.md) as code: one ``Experiment`` per figure.
+"""The experiment catalogue (docs/experiments.md) as code: one ``Experiment`` per figure.
 
 This module is torch-free so that the Snakefile can read it fast. An experiment names
 - ``compute``: ``"module:function"``, ``function(cell: widenet.cells.Cell) -> xr.Dataset`` for one cell;

@@ -31,7 +31,7 @@ def git_commit(cwd: str | Path | None = None) -> str:
 
 
 def provenance(*, experiment: str, source: str, config: dict, device: str, wall_time_s: float) -> dict:
-    """Global attributes every store carries (ARCHITECTURE.md, "Stores")."""
+    """Global attributes every store carries (README, "Stores")."""
     import torch  # local: keeps this module importable without torch for plotting-only use
 
     return {

@@ -14,7 +14,8 @@ The NTK of Jacot et al. 2018 at the current parameters, three ways (Novak et al.
 
   the "structured derivatives" factorization of Novak et al. 2022 for dense layers.  One
   forward pass and one closed-form backward pass (δ_{L+1} = 1,
-  δ_ℓ = σ′(z_ℓ) ⊙ a_ℓ W_ℓᵀ δ_{ℓ+1}): batched matmuls only, no autograd.
+  δ_ℓ = σ′(z_ℓ) ⊙ a_ℓ W_ℓᵀ δ_{ℓ+1}; ``models.forward``/``models.backward``): batched matmuls only,
+  no autograd.
 
 All methods return a detached (n1 × n2) tensor in the model's dtype.
 """
@@ -24,7 +25,7 @@ from __future__ import annotations
 import torch
 from torch import func as tf
 
-from widenet.activations import Activation
+from widenet import models
 from widenet.models import MLP
 
 METHODS = ("auto", "jacobian", "ntvp", "structured")
@@ -104,30 +105,10 @@ def _ntvp_ntk(model: torch.nn.Module, params: dict[str, Tensor], x1: Tensor, x2:
 
 # --- structured: closed form for MLP ----------------------------------------------------------
 def _layer_signals(model: MLP, params: dict[str, Tensor], x: Tensor) -> tuple[list[Tensor], list[Tensor]]:
-    """Layer inputs [h_0 … h_L] and back-propagated signals [δ_1 … δ_L] (δ_{L+1} = 1 is implicit).
-
-    One forward pass keeps h_ℓ = σ(z_ℓ) and s_ℓ = a_ℓ σ′(z_ℓ); the backward pass is
-    δ_L = s_L ⊙ w_readout and δ_ℓ = (δ_{ℓ+1} W_ℓ) ⊙ s_ℓ.
-    """
-    depth, weights = model.depth, [params[f"weight{ell}"] for ell in range(model.depth + 1)]
-    hs, slopes = [x], []
-    for ell in range(depth):
-        a, c = model.multipliers(ell)
-        z = torch.addmm(params[f"bias{ell}"], hs[-1], weights[ell].T, beta=c, alpha=a)
-        hs.append(model.activation.fn(z))
-        slopes.append(_derivative(model.activation, z).mul_(model.multipliers(ell + 1)[0]))
-    deltas = [slopes[-1].mul_(weights[depth])]  # the (1 × width) readout row broadcasts
-    for ell in range(depth - 1, 0, -1):
-        deltas.append(torch.mm(deltas[-1], weights[ell]).mul_(slopes[ell - 1]))
-    return hs, deltas[::-1]
-
-
-def _derivative(act: Activation, z: Tensor) -> Tensor:
-    """σ′(z) as a fresh tensor; relu's step as sign(z)⁺ stays in z's dtype (a bool cast is ~6× slower)
-    and, unlike ``out=``, works under vmap."""
-    if act.name == "relu":
-        return torch.sign(z).relu()
-    return act.derivative(z)
+    """Layer inputs [h_0 … h_L] and back-propagated signals [δ_1 … δ_L] (δ_{L+1} = 1 is implicit),
+    from ``models.forward`` and ``models.backward``."""
+    zs, hs = models.forward(model, params, x)
+    return hs, models.backward(model, params, zs)[:-1]
 
 
 def _structured_ntk(model: MLP, params: dict[str, Tensor], x1: Tensor, x2: Tensor | None) -> Tensor:

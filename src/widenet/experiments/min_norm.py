@@ -38,7 +38,7 @@ import torch
 import xarray as xr
 from torch.func import functional_call, vjp, vmap
 
-from widenet import kernels, laws, tangents
+from widenet import kernels, laws, models, tangents
 from widenet.cells import Cell
 from widenet.models import MLP
 
@@ -86,15 +86,6 @@ def sample_theta0(model: MLP, cell: Cell, seeds: range) -> dict[str, Tensor]:
     return theta
 
 
-def last_hidden(model: MLP, params: dict[str, Tensor], x: Tensor) -> Tensor:
-    """h_L = σ(z⁽ᴸ⁾) (n × p): the features X of Amari eq. 17."""
-    h = x
-    for ell in range(model.depth):
-        a, c = model.multipliers(ell)
-        h = model.activation(a * h @ params[f"weight{ell}"].T + c * params[f"bias{ell}"])
-    return h
-
-
 def _seed_chunk(model: MLP, device: torch.device) -> int:
     """Seeds per batched call: ~4 parameter-sized copies per seed (θ₀, its stacking, Δθ*, θ₀ + Δθ*)."""
     per_seed = 4 * sum(p.numel() * p.element_size() for p in model.parameters())
@@ -110,7 +101,7 @@ def min_norm_step(model: MLP, theta: dict[str, Tensor], names: list[str], x: Ten
                   method: str = "backprop") -> dict[str, Tensor]:
     """Δθ* = Xᵀα for each seed (leading dim of ``theta`` and ``alpha``): a vjp of f with cotangent α, O(P) memory.
 
-    ``backprop``: closed-form reverse pass of the MLP, batched over seeds (matmuls only); ``vjp``:
+    ``backprop``: closed-form reverse pass of the MLP (``models.vjp``), batched over seeds (matmuls only); ``vjp``:
     ``torch.func.vjp`` vmapped over seeds (the same numbers; its first call costs ~1.3 s of imports per job).
     """
     if method == "vjp":
@@ -122,61 +113,16 @@ def min_norm_step(model: MLP, theta: dict[str, Tensor], names: list[str], x: Ten
         return vmap(one)(theta, alpha)
     if method != "backprop":
         raise ValueError(f"unknown method {method!r}; allowed: {', '.join(STEP_METHODS)}")
-    grads = _backprop(model, theta, x, alpha)
+    grads = models.vjp(model, theta, x, alpha)
     return {k: grads[k] for k in names}
-
-
-def _backprop(model: MLP, theta: dict[str, Tensor], x: Tensor, alpha: Tensor) -> dict[str, Tensor]:
-    """Σ_s α_s ∇_θ f(x_s) for every parameter, batched over seeds (S leading): with z_{ℓ+1} = a_ℓ h_ℓ W_ℓᵀ + c_ℓ b_ℓ,
-    ∇_{W_ℓ} = a_ℓ g_{ℓ+1}ᵀ h_ℓ and ∇_{b_ℓ} = c_ℓ Σ_s g_{ℓ+1}, g_{L+1} = α, g_ℓ = σ′(z_ℓ) ⊙ a_ℓ g_{ℓ+1} W_ℓ."""
-    act, depth = model.activation, model.depth
-    hs, zs = [x.expand(alpha.shape[0], *x.shape)], []
-    for ell in range(depth):
-        a, c = model.multipliers(ell)
-        zs.append(a * hs[-1] @ theta[f"weight{ell}"].transpose(1, 2) + c * theta[f"bias{ell}"][:, None, :])
-        hs.append(act.fn(zs[-1]))
-    g, out = alpha[..., None], {}  # g: (S, n, fan_out) cotangent of z_{ℓ+1}
-    for ell in range(depth, -1, -1):
-        a, c = model.multipliers(ell)
-        out[f"weight{ell}"] = a * g.transpose(1, 2) @ hs[ell]
-        out[f"bias{ell}"] = c * g.sum(1)
-        if ell:
-            g = act.derivative(zs[ell - 1]) * (a * g @ theta[f"weight{ell}"])
-    return out
-
-
-def _outputs(model: MLP, theta: dict[str, Tensor], x: Tensor) -> Tensor:
-    return vmap(lambda th: functional_call(model, th, (x,)))(theta)
-
-
-def _linearized(model: MLP, theta: dict[str, Tensor], delta: dict[str, Tensor], x: Tensor) -> Tensor:
-    """X·Δθ* per seed by forward-mode tangent propagation (closed form, batched over seeds), to check that
-    Δθ* solves the linearized equations e = XΔθ (eq. 22): dz_{ℓ+1} = a_ℓ(dh_ℓ W_ℓᵀ + h_ℓ dW_ℓᵀ) + c_ℓ db_ℓ,
-    dh_ℓ = σ′(z_ℓ) ⊙ dz_ℓ. (``torch.func.jvp`` gives the same but imports torch._dynamo, ~2.5 s per job.)"""
-    act = model.activation
-    h, dh = x.expand(next(iter(theta.values())).shape[0], *x.shape), None
-    for ell in range(model.depth + 1):
-        a, c = model.multipliers(ell)
-        w = theta[f"weight{ell}"]
-        z = a * h @ w.transpose(1, 2) + c * theta[f"bias{ell}"][:, None, :]
-        dz = torch.zeros_like(z)
-        if dh is not None:
-            dz = dz + a * dh @ w.transpose(1, 2)
-        if f"weight{ell}" in delta:
-            dz = dz + a * h @ delta[f"weight{ell}"].transpose(1, 2)
-        if f"bias{ell}" in delta:
-            dz = dz + c * delta[f"bias{ell}"][:, None, :]
-        if ell < model.depth:
-            h, dh = act.fn(z), act.derivative(z) * dz
-    return dz[..., 0]
 
 
 def gram(model: MLP, case: str, theta: dict[str, Tensor], x: Tensor) -> Tensor:
     """K = XXᵀ per seed: h_L h_Lᵀ for ``features`` (eq. 32), else the empirical NTK (eqs. 57, 72) minus the
     readout-bias term 1 (that bias is not a parameter here)."""
     if case == "features":
-        h = vmap(lambda th: last_hidden(model, th, x))(theta)
-        return h @ h.transpose(1, 2)
+        h = models.forward(model, theta, x)[1][-1]  # h_L = σ(z⁽ᴸ⁾): the features X of Amari eq. 17
+        return h @ h.mT
     return tangents.empirical_ntk(model, x, params=theta) - 1.0
 
 
@@ -188,7 +134,7 @@ def run_case(model: MLP, case: str, theta: dict[str, Tensor], x: Tensor, target:
     names, depth, width = trainable_names(model, case), model.depth, model.width
     n_params = sum(theta[k][0].numel() for k in names)
     S, N = theta[names[0]].shape[0], len(ns)
-    f0 = _outputs(model, theta, x)
+    f0 = models.outputs(model, theta, x)
     err = target - f0
     K = gram(model, case, theta, x).double()
     out = {k: np.full((N, S), np.nan) for k in RUN_KEYS}
@@ -212,9 +158,9 @@ def run_case(model: MLP, case: str, theta: dict[str, Tensor], x: Tensor, target:
         norm = sum(sq[b] for b in trained).sqrt().cpu().numpy()
         sup = torch.stack([d.flatten(1).abs().amax(1) for d in delta.values()]).amax(0).cpu().numpy()
         moved = {k: theta[k] + delta[k] if k in delta else theta[k] for k in theta}
-        resid = (_outputs(model, moved, x[:n]) - target[:n]).norm(dim=1).cpu().numpy()
+        resid = (models.outputs(model, moved, x[:n]) - target[:n]).norm(dim=1).cpu().numpy()
         if check_n is None or n <= check_n:
-            lin = (_linearized(model, theta, delta, x[:n]) - err[:, :n]).norm(dim=1) / err[:, :n].norm(dim=1)
+            lin = (models.jvp(model, theta, x[:n], delta)[1] - err[:, :n]).norm(dim=1) / err[:, :n].norm(dim=1)
         else:
             lin = torch.full((S,), float("nan"))
         ek = (alpha * err[:, :n].double()).sum(1).clamp_min(0).sqrt().cpu().numpy()  # √(eᵀK⁻¹e)

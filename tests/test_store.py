@@ -30,10 +30,18 @@ def test_same_config_gives_bitwise_identical_data_on_cpu(tmp_path):
     assert not np.array_equal(a.ks_normal.values, other.ks_normal.values), "cells draw from different streams"
 
 
+TIMESTAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+
+
 def test_cell_store_carries_provenance_and_its_own_config():
     ds = cells.run_cell(_tiny_cell(), device="cpu")
     assert ds.attrs["experiment"] == "sphere-projection"
-    assert "Amari" in ds.attrs["source"]
+    # CF global attributes: references = the texts, source = the software, one history line per step
+    assert ds.attrs["Conventions"] == "CF-1.11"
+    assert ds.attrs["title"].startswith("sphere-projection: Projecting the uniform sphere")
+    assert "Amari" in ds.attrs["references"] and "Theorem 2" in ds.attrs["references"]
+    assert re.fullmatch(r"widenet 0\.\d+\.\d+ \(git \S+\), torch 2\.\S+, python 3\.\S+", ds.attrs["source"])
+    assert re.fullmatch(TIMESTAMP + r" widenet \S+: cell p-32 on cpu", ds.attrs["history"])
     assert yaml.safe_load(ds.attrs["config"])["axes"] == {"p": 32}
     assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?|unknown", ds.attrs["git_commit"])
     assert ds.attrs["torch_version"].startswith("2.")
@@ -108,16 +116,78 @@ def test_environment_yml_lists_the_pyproject_dependencies():
     assert bounds(conda) == bounds(project["dependencies"] + project["optional-dependencies"]["test"])
 
 
-def test_aggregate_keeps_string_axis_values_of_different_lengths(tmp_path):
-    """Cells 'erf' and 'shaped_tanh' combine without truncating either name."""
+@pytest.fixture(scope="module")
+def nngp_store(tmp_path_factory):
+    """A small nngp-depth aggregate of the cells 'erf' and 'shaped_tanh' (string axis values of different lengths)."""
+    tmp_path = tmp_path_factory.mktemp("nngp-store")
     cfg = config.compose(["experiment.nngp-depth.grid.activation=[erf,shaped_tanh]",
                           "experiment.nngp-depth.settings.shaped_depth=60", "experiment.nngp-depth.settings.n_angles=19",
                           "experiment.nngp-depth.settings.max_depth=5", "experiment.nngp-depth.settings.show_depths=[1]"],
                          conf_dir=ROOT / "conf")
     paths = [store.write(cells.run_cell(c, device="cpu"), tmp_path / f"{key}.nc") for key, c in config.cells(cfg, "nngp-depth").items()]
-    ds = store.read(store.write(cells.aggregate(config.experiment_config(cfg, "nngp-depth"), paths), tmp_path / "agg.nc"))
-    assert sorted(ds.activation.values.tolist()) == ["erf", "shaped_tanh"]
-    assert laws.get(ds, "shaped_tanh_eq_3_3_7").measured < 0.05
+    return store.read(store.write(cells.aggregate(config.experiment_config(cfg, "nngp-depth"), paths), tmp_path / "agg.nc"))
+
+
+def test_aggregate_keeps_string_axis_values_of_different_lengths(nngp_store):
+    """Cells 'erf' and 'shaped_tanh' combine without truncating either name."""
+    assert sorted(nngp_store.activation.values.tolist()) == ["erf", "shaped_tanh"]
+    assert laws.get(nngp_store, "shaped_tanh_eq_3_3_7").measured < 0.05
+
+
+def test_aggregate_store_has_cf_attributes_and_a_history_line_per_step(nngp_store):
+    attrs = nngp_store.attrs
+    assert attrs["Conventions"] == "CF-1.11" and attrs["title"].startswith("nngp-depth: ")
+    assert "Pleiss Figure 1" in attrs["references"] and attrs["source"].startswith("widenet ")
+    lines = attrs["history"].splitlines()
+    assert re.fullmatch(TIMESTAMP + r" widenet \S+: aggregate and fit laws on cpu", lines[-1])
+    assert all(re.match(TIMESTAMP, line) for line in lines)
+
+
+def test_cells_history_summarises_the_cells_of_an_aggregate():
+    parts = [xr.Dataset(attrs={"created": t, "device": d}) for t, d in
+             [("2026-01-02T00:00:00Z", "cpu"), ("2026-01-01T00:00:00Z", "cuda:0"), ("2026-01-03T00:00:00Z", "cpu")]]
+    assert re.fullmatch(r"2026-01-01T00:00:00Z to 2026-01-03T00:00:00Z widenet \S+: computed 3 cells on cpu,cuda:0",
+                        store.cells_history(parts))
+
+
+UNITS_LITERAL = re.compile(r"""["']units["']\s*[:,]\s*["']([^"']*)["']|\bunits\s*=\s*["']([^"']*)["']""")
+
+
+@pytest.fixture(scope="module")
+def udunits():
+    from pyudunits2 import UnitSystem
+
+    return UnitSystem.from_udunits2_xml()
+
+
+def test_udunits_parser_rejects_what_is_not_a_unit(udunits):
+    udunits.unit("1 / s")
+    with pytest.raises(Exception):
+        udunits.unit("1 / input unit")
+
+
+def test_every_units_string_the_code_writes_parses_as_udunits(udunits):
+    found = {}
+    for path in sorted((ROOT / "src" / "widenet").rglob("*.py")):
+        for match in UNITS_LITERAL.finditer(path.read_text()):
+            found.setdefault(match.group(1) if match.group(1) is not None else match.group(2), path.name)
+    assert {"1", "s"} <= set(found), "the scan finds the units the stores use"
+    bad = {}
+    for unit, where in found.items():
+        try:
+            udunits.unit(unit)
+        except Exception as err:  # noqa: BLE001 (pyudunits2 raises several types)
+            bad[unit] = f"{where}: {type(err).__name__}"
+    assert not bad, f"units strings that UDUNITS-2 cannot parse (use '1' for dimensionless): {bad}"
+
+
+def test_numeric_variables_of_built_stores_have_udunits_units(udunits, nngp_store):
+    for ds in (nngp_store, cells.run_cell(_tiny_cell(), device="cpu")):
+        for name, var in {**ds.data_vars, **ds.coords}.items():
+            if var.dtype.kind in "iufb" and name in ds.data_vars:
+                assert "units" in var.attrs, f"{name} has no units"
+            if var.dtype.kind in "iufb" and "units" in var.attrs:
+                udunits.unit(var.attrs["units"])
 
 
 def test_stores_and_figures_get_the_usual_file_mode(tmp_path):

@@ -7,6 +7,7 @@ import platform
 import subprocess
 import tempfile
 import time
+from importlib import metadata
 from pathlib import Path
 
 import xarray as xr
@@ -30,21 +31,65 @@ def git_commit(cwd: str | Path | None = None) -> str:
         return "unknown"
 
 
-def provenance(*, experiment: str, source: str, config: dict, device: str, wall_time_s: float) -> dict:
-    """Global attributes every store carries (README, "Stores")."""
-    import torch  # local: keeps this module importable without torch for plotting-only use
+CONVENTIONS = "CF-1.11"
 
+
+def utc_now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def package_version(name: str) -> str:
+    """Installed version of a distribution, read from its metadata (importing torch costs ~1 s)."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def history_line(step: str, when: str | None = None) -> str:
+    """One CF ``history`` line: ``<UTC time> widenet <version>: <step>``."""
+    return f"{when or utc_now()} widenet {widenet.__version__}: {step}"
+
+
+def cells_history(parts: list[xr.Dataset]) -> str:
+    """One ``history`` line summarising the cell stores an aggregate combines (first to last creation)."""
+    created = sorted(p.attrs.get("created", "?") for p in parts)
+    devices = ",".join(sorted({p.attrs.get("device", "unknown") for p in parts}))
+    return f"{created[0]} to {created[-1]} widenet {widenet.__version__}: computed {len(parts)} cells on {devices}"
+
+
+def provenance(*, experiment: str, source: str, config: dict, device: str, wall_time_s: float,
+               step: str | None = None, history: str = "") -> dict:
+    """Global attributes every store carries, following the CF conventions (CF-1.11, §2.6.2).
+
+    ``source`` (the argument) names the texts and sections the experiment reproduces; it is stored as
+    CF ``references``, while the ``source`` attribute names the software that produced the data.
+    ``history`` holds earlier lines (e.g. ``cells_history``); the line of this ``step`` (default: the
+    cell's key, or "aggregate") is appended. Torch is never imported here: figure and aggregate jobs
+    do not pay for it.
+    """
+    from widenet.registry import EXPERIMENTS
+
+    commit, torch_version, now = git_commit(), package_version("torch"), utc_now()
+    step = step or (f"cell {config['cell']}" if "cell" in config else "aggregate and fit laws")
+    exp = EXPERIMENTS.get(experiment)
     return {
+        "Conventions": CONVENTIONS,
+        "title": f"{experiment}: {exp.title}" if exp else experiment,
+        "source": f"widenet {widenet.__version__} (git {commit}), torch {torch_version}, "
+                  f"python {platform.python_version()}",
+        "history": "\n".join(filter(None, [history, history_line(f"{step} on {device}", now)])),
+        "references": source,
+        "comment": "Units follow UDUNITS-2; '1' marks dimensionless quantities.",
         "experiment": experiment,
-        "source": source,
         "config": yaml.safe_dump(config, sort_keys=False),
         "widenet_version": widenet.__version__,
-        "git_commit": git_commit(),
-        "torch_version": torch.__version__,
+        "git_commit": commit,
+        "torch_version": torch_version,
         "python_version": platform.python_version(),
         "device": device,
         "wall_time_s": float(wall_time_s),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "created": now,
     }
 
 

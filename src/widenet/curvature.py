@@ -1,0 +1,517 @@
+"""Curvature of models by Hessian-vector products: output and loss Hessians, Lanczos, Taylor terms.
+
+Everything here works on a parameter dict (``named_parameters`` of any ``torch.nn.Module``) through
+``torch.func`` and never forms a P × P matrix, except ``method="dense"`` (validation on small nets):
+
+- ``hvp``: H_i v with H_i = ∇²_θ f(θ; x_i), the Hessian of the scalar **output** at input row x_i
+  (Liu–Zhu–Belkin eq. 1), by forward-over-reverse differentiation ``jvp(grad f)``, vmapped over inputs
+  (and over networks when ``params`` has a leading ensemble dimension).
+- ``output_hessian_norm``: ‖H_i‖₂ per input by batched Lanczos on those HVPs. The spectrum of an output
+  Hessian comes in near ± pairs (at one hidden layer each neuron's block is [[vσ''ggᵀ, σ'g], [σ'gᵀ, 0]]),
+  so power iteration on H stalls between λ and −λ; Lanczos converges to both ends at once.
+- ``gradient_orthogonality``: Liu–Zhu–Belkin eq. 22, the mean |cos| between the parameter gradients of two
+  pre-activation neurons of one hidden layer, from the exact gradient-Gram recursion of an MLP.
+- ``loss_hessian_eigenvalues`` / ``loss_hessian_trace`` / ``loss_hessian_density``: the top-k eigenvalues
+  (Lanczos), the trace (Hutchinson 1990) and the spectral density (stochastic Lanczos quadrature, Golub &
+  Meurant; Ghorbani et al. 2019) of the Hessian of any loss of any module.
+- ``single_layer_hessian_norm`` and ``expected_single_layer_hessian_norm``: the exact ‖H‖ of a one-hidden-
+  layer ``ntk`` MLP (block-diagonal by neuron, each block rank 2) and its expectation over the init law.
+
+Lanczos convergence (stated tolerance): the Ritz value θ of the wanted eigenvalue is accepted when its
+residual ‖Hy − θy‖ = |β_j s_j| ≤ tol·|θ| (Parlett, "The symmetric eigenvalue problem", §13.2); then
+|θ − λ| ≤ tol·|θ| for the nearest eigenvalue λ. This is ARPACK's (``scipy.sparse.linalg.eigsh``) criterion.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+from scipy import special
+from torch import func as tf
+
+from widenet import activations, models
+from widenet.models import MLP
+
+Tensor = torch.Tensor
+Params = dict[str, Tensor]
+
+METHODS = ("auto", "lanczos", "dense")
+DENSE_MAX_PARAMS = 1024  # ``auto`` uses the dense Hessian up to this many parameters
+NOT_TWICE_DIFFERENTIABLE = ("relu",)
+
+
+# --- arguments ----------------------------------------------------------------------------------
+def check_twice_differentiable(model: torch.nn.Module) -> None:
+    """Raise ValueError if ``model`` uses an activation whose second derivative does not exist.
+
+    For relu σ'' is a Dirac mass at 0: autograd returns the Hessian with the σ'' terms dropped (the
+    cross-layer terms remain), which is the Hessian only between kinks and does not bound the Taylor
+    remainder of eq. 1 on any ball that a kink crosses.
+    """
+    name = getattr(getattr(model, "activation", None), "name", None)
+    if name in NOT_TWICE_DIFFERENTIABLE:
+        smooth = ", ".join(a for a in activations.NAMES if a not in NOT_TWICE_DIFFERENTIABLE)
+        raise ValueError(f"model: activation {name!r} is not twice differentiable (σ'' is a Dirac mass at 0), "
+                         f"so its Hessian does not control the Taylor remainder; use one of: {smooth}")
+
+
+def _check_method(method: str) -> None:
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; allowed: {', '.join(METHODS)}")
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Flattening of a parameter dict into one vector (…, P), in ``named_parameters`` order."""
+
+    names: tuple[str, ...]
+    shapes: tuple[torch.Size, ...]
+
+    @classmethod
+    def of(cls, model: torch.nn.Module) -> "_Layout":
+        named = list(model.named_parameters())
+        return cls(tuple(n for n, _ in named), tuple(p.shape for _, p in named))
+
+    @property
+    def size(self) -> int:
+        return sum(math.prod(s) for s in self.shapes)
+
+    def flatten(self, params: Params) -> tuple[Tensor, bool]:
+        """(θ of shape (P,) or (E, P), whether there is an ensemble dimension); checks the shapes."""
+        extra = {params[n].ndim - len(s) for n, s in zip(self.names, self.shapes)}
+        if extra not in ({0}, {1}):
+            raise ValueError("params must match the model's parameter shapes, optionally with one leading ensemble dimension")
+        lead = 1 if extra == {1} else 0
+        flat = torch.cat([params[n].detach().reshape(*params[n].shape[:lead], -1) for n in self.names], dim=-1)
+        return flat, bool(lead)
+
+    def unflatten(self, theta: Tensor) -> Params:
+        sizes = [math.prod(s) for s in self.shapes]
+        parts = torch.split(theta, sizes, dim=-1)
+        return {n: p.reshape(*theta.shape[:-1], *s) for n, p, s in zip(self.names, parts, self.shapes)}
+
+
+def _parameters(model: torch.nn.Module, params: Params | None) -> tuple[_Layout, Tensor, bool]:
+    layout = _Layout.of(model)
+    if params is None:
+        params = dict(model.named_parameters())
+    missing = set(layout.names) - set(params)
+    if missing:
+        raise ValueError(f"params: missing {', '.join(sorted(missing))}")
+    return (layout, *layout.flatten(params))
+
+
+def _scalar_output(model: torch.nn.Module, layout: _Layout) -> Callable[[Tensor, Tensor], Tensor]:
+    """f(θ, x_row) → the model's scalar output at one input row."""
+
+    def f(theta: Tensor, x: Tensor) -> Tensor:
+        return tf.functional_call(model, layout.unflatten(theta), (x.unsqueeze(0),)).reshape(())
+
+    return f
+
+
+def _check_inputs(model: torch.nn.Module, layout: _Layout, theta: Tensor, x: Tensor) -> Tensor:
+    """x as a (n, d) tensor in θ's dtype; raise ValueError unless the model gives one scalar per row."""
+    if x.ndim != 2 or x.shape[0] == 0:
+        raise ValueError(f"x must have shape (n, d) with n ≥ 1, got {tuple(x.shape)}")
+    x = x.to(dtype=theta.dtype, device=theta.device)
+    with torch.no_grad():
+        out = tf.functional_call(model, layout.unflatten(theta.reshape(-1, layout.size)[0]), (x[:1],))
+    if out.numel() != 1:
+        raise ValueError(f"model: output must be one scalar per input row, got shape {tuple(out.shape)} for one row")
+    return x
+
+
+# --- Hessian-vector products ----------------------------------------------------------------------
+def _output_hvp(model: torch.nn.Module, layout: _Layout) -> Callable[[Tensor, Tensor, Tensor], Tensor]:
+    """(θ (P,), x (d,), v (P,)) → ∇²_θ f(θ; x)·v by forward-over-reverse (jvp of grad)."""
+    grad_f = tf.grad(_scalar_output(model, layout))
+
+    def hvp_one(theta: Tensor, x: Tensor, v: Tensor) -> Tensor:
+        return tf.jvp(lambda t: grad_f(t, x), (theta,), (v,))[1]
+
+    return hvp_one
+
+
+def _batched_output_hvp(model, layout, theta, x, ensemble: bool) -> Callable[[Tensor], Tensor]:
+    """V (…, n, P) → H_i V_i for every input row i (and network e when ``ensemble``)."""
+    over_inputs = tf.vmap(_output_hvp(model, layout), in_dims=(None, 0, 0))
+    if ensemble:
+        over_inputs = tf.vmap(over_inputs, in_dims=(0, None, 0))
+    return lambda v: over_inputs(theta, x, v)
+
+
+def hvp(model: torch.nn.Module, x: Tensor, v: Params, params: Params | None = None) -> Params:
+    """Hessian-vector products ∇²_θ f(θ; x_i)·v of the scalar output, one per input row x_i.
+
+    ``v`` has the parameters' shapes, or a leading (n,) dimension to give each input its own vector.
+    With an ensemble dimension E in ``params`` (and then in ``v`` before n) the result is (E, n, …).
+    Returns a dict like ``params`` with the leading (n,) or (E, n) dimensions.
+    """
+    layout, theta, ensemble = _parameters(model, params)
+    x = _check_inputs(model, layout, theta, x)
+    flat_v = torch.cat([v[n].reshape(*v[n].shape[: v[n].ndim - len(s)], -1) for n, s in zip(layout.names, layout.shapes)], -1)
+    lead = (theta.shape[0], x.shape[0]) if ensemble else (x.shape[0],)
+    flat_v = flat_v.to(theta).expand(*lead, layout.size)
+    return layout.unflatten(_batched_output_hvp(model, layout, theta, x, ensemble)(flat_v))
+
+
+def dense_output_hessian(model: torch.nn.Module, x: Tensor, params: Params | None = None) -> Tensor:
+    """The (n, P, P) output Hessians (or (E, n, P, P)) as dense matrices: for validation on small nets."""
+    layout, theta, ensemble = _parameters(model, params)
+    x = _check_inputs(model, layout, theta, x)
+    per_input = tf.vmap(tf.hessian(_scalar_output(model, layout)), in_dims=(None, 0))
+    return (tf.vmap(per_input, in_dims=(0, None)) if ensemble else per_input)(theta, x)
+
+
+# --- Lanczos --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LanczosResult:
+    """Wanted Ritz values (…, k) and, when asked, their Ritz vectors (…, k, P); the final tridiagonal
+    T_j's eigenvalues (…, j) and squared first eigenvector components (…, j) (the Gauss quadrature
+    nodes and weights of SLQ); the number of iterations j; the relative residuals (…, k)."""
+
+    values: Tensor
+    vectors: Tensor | None
+    ritz_values: Tensor
+    weights: Tensor
+    iterations: int
+    residuals: Tensor
+
+
+def _lanczos_steps(matvec, v0: Tensor, reorthogonalize: bool):
+    """Yield (q_j, α_j, β_j) of the Lanczos recurrence β_j q_{j+1} = H q_j − α_j q_j − β_{j−1} q_{j−1},
+    batched over the leading dimensions of v0. With ``reorthogonalize`` every new vector is
+    orthogonalized twice against all previous ones (classical Gram–Schmidt, "twice is enough")."""
+    tiny = torch.finfo(v0.dtype).tiny
+    q, q_prev, beta_prev = v0 / v0.norm(dim=-1, keepdim=True), torch.zeros_like(v0), torch.zeros_like(v0[..., 0])
+    basis = []
+    while True:
+        w = matvec(q)
+        alpha = (w * q).sum(-1)
+        w = w - alpha[..., None] * q - beta_prev[..., None] * q_prev
+        if reorthogonalize:
+            basis.append(q)
+            stacked = torch.stack(basis, dim=-2)
+            for _ in range(2):
+                w = w - torch.einsum("...j,...jp->...p", torch.einsum("...jp,...p->...j", stacked, w), stacked)
+        beta = w.norm(dim=-1)
+        yield q, alpha, beta
+        q_prev, q = q, torch.where(beta[..., None] > tiny, w / beta.clamp_min(tiny)[..., None], torch.zeros_like(w))
+        beta_prev = beta
+
+
+def _tridiagonal(alphas: list[Tensor], betas: list[Tensor]) -> Tensor:
+    t = torch.diag_embed(torch.stack(alphas, -1))
+    if len(betas) > 1:
+        b = torch.stack(betas[:-1], -1)
+        t = t + torch.diag_embed(b, 1) + torch.diag_embed(b, -1)
+    return t
+
+
+def _wanted(theta: Tensor, which: str, k: int) -> Tensor:
+    """Indices (…, k) of the wanted Ritz values: largest |θ| (``magnitude``) or largest θ (``largest``)."""
+    k = min(k, theta.shape[-1])
+    key = theta.abs() if which == "magnitude" else theta
+    return key.topk(k, dim=-1).indices
+
+
+def lanczos(matvec: Callable[[Tensor], Tensor], v0: Tensor, *, which: str = "magnitude", k: int = 1,
+            tol: float | None = 1e-6, max_iter: int = 500, reorthogonalize: bool = False,
+            vectors: bool = False) -> LanczosResult:
+    """Batched Lanczos for a symmetric operator ``matvec`` acting on the last dimension of ``v0``.
+
+    Stops when every wanted Ritz value (``which`` = ``magnitude``: the k of largest |θ|; ``largest``:
+    the k largest) has residual |β_j s_j| ≤ tol·|θ| in every batch entry, at an invariant subspace
+    (β_j = 0), or after ``max_iter`` steps (``tol=None``: exactly ``max_iter`` steps, as SLQ wants).
+    Without ``reorthogonalize`` only three vectors are kept: orthogonality is lost once a Ritz value
+    converges, which duplicates it but leaves the extreme Ritz values correct (Paige 1976).
+    Ritz vectors (``vectors=True``) then come from a second pass over the same recurrence.
+    """
+    if which not in ("magnitude", "largest"):
+        raise ValueError(f"unknown which {which!r}; allowed: magnitude, largest")
+    alphas, betas, basis = [], [], []
+    for j, (q, alpha, beta) in enumerate(_lanczos_steps(matvec, v0, reorthogonalize), start=1):
+        alphas.append(alpha), betas.append(beta)
+        if reorthogonalize and vectors:
+            basis.append(q)
+        theta, s = torch.linalg.eigh(_tridiagonal(alphas, betas))
+        idx = _wanted(theta, which, k)
+        values = theta.gather(-1, idx)
+        resid = (beta[..., None] * s[..., -1, :].gather(-1, idx)).abs() / values.abs().clamp_min(torch.finfo(theta.dtype).tiny)
+        invariant = bool((beta <= 1e-12 * theta.abs().amax(-1).clamp_min(1e-300)).all())
+        done = tol is not None and j >= k and bool((resid <= tol).all())
+        if done or invariant or j >= max_iter:
+            break
+    coeffs = s.gather(-1, idx[..., None, :].expand(*s.shape[:-1], idx.shape[-1]))  # (…, j, k)
+    ritz = None
+    if vectors:
+        qs = basis if basis else (q for q, _, _ in _lanczos_steps(matvec, v0, False))
+        ritz = sum(c[..., None] * q[..., None, :] for c, q in zip(coeffs.unbind(-2), qs))
+    return LanczosResult(values, ritz, theta, s[..., 0, :] ** 2, j, resid)
+
+
+def _start_vector(shape, like: Tensor, generator: torch.Generator | None) -> Tensor:
+    if generator is None:
+        generator = torch.Generator(device=like.device).manual_seed(0)
+    return torch.randn(*shape, generator=generator, dtype=like.dtype, device=like.device)
+
+
+# --- output Hessians ----------------------------------------------------------------------------
+def output_hessian_eigenpairs(model: torch.nn.Module, x: Tensor, *, params: Params | None = None, k: int = 1,
+                              tol: float = 1e-6, max_iter: int = 500, vectors: bool = False,
+                              generator: torch.Generator | None = None) -> LanczosResult:
+    """The k eigenvalues of largest |λ| of each output Hessian ∇²_θ f(θ; x_i) by batched Lanczos on HVPs.
+
+    ``values`` has shape (n, k), or (E, n, k) with an ensemble dimension in ``params``; ``vectors``
+    (flat, in ``named_parameters`` order) (n, k, P) or (E, n, k, P); see ``lanczos`` for ``tol``.
+    """
+    check_twice_differentiable(model)
+    layout, theta, ensemble = _parameters(model, params)
+    x = _check_inputs(model, layout, theta, x)
+    lead = (theta.shape[0], x.shape[0]) if ensemble else (x.shape[0],)
+    matvec = _batched_output_hvp(model, layout, theta, x, ensemble)
+    v0 = _start_vector((*lead, layout.size), theta, generator)
+    with torch.no_grad():
+        return lanczos(matvec, v0, k=k, tol=tol, max_iter=max_iter, vectors=vectors)
+
+
+def output_hessian_norm(model: torch.nn.Module, x: Tensor, *, params: Params | None = None, method: str = "auto",
+                        tol: float = 1e-6, max_iter: int = 500, generator: torch.Generator | None = None) -> Tensor:
+    """Spectral norms ‖∇²_θ f(θ; x_i)‖₂ of the output Hessian, one per input row: (n,) or (E, n).
+
+    ``method``: ``lanczos`` (HVPs only; converged to relative accuracy ``tol``, see the module docstring),
+    ``dense`` (the P × P Hessians and ``eigvalsh``; small nets only) or ``auto`` (dense up to
+    ``DENSE_MAX_PARAMS`` parameters, else Lanczos).
+    """
+    _check_method(method)
+    check_twice_differentiable(model)
+    if method == "auto":
+        method = "dense" if _Layout.of(model).size <= DENSE_MAX_PARAMS else "lanczos"
+    if method == "dense":
+        with torch.no_grad():
+            return torch.linalg.eigvalsh(dense_output_hessian(model, x, params)).abs().amax(-1)
+    result = output_hessian_eigenpairs(model, x, params=params, tol=tol, max_iter=max_iter, generator=generator)
+    return result.values[..., 0].abs()
+
+
+# --- loss Hessians ------------------------------------------------------------------------------
+def _loss_hvp(model, x: Tensor, y: Tensor, loss: Callable, params: Params | None):
+    """(layout, θ, ensemble, V ↦ ∇²_θ loss(model(θ; x), y)·V) for V of shape (…, P)."""
+    if not callable(loss):
+        raise ValueError(f"loss must be a callable (outputs, targets) -> scalar, got {loss!r}")
+    layout, theta, ensemble = _parameters(model, params)
+    if x.ndim < 1 or y.shape[:1] != x.shape[:1]:
+        raise ValueError(f"x and y must have the same number of rows, got shapes {tuple(x.shape)} and {tuple(y.shape)}")
+    x = x.to(dtype=theta.dtype, device=theta.device)
+
+    def value(t: Tensor) -> Tensor:
+        out = loss(tf.functional_call(model, layout.unflatten(t), (x,)), y)
+        if out.numel() != 1:
+            raise ValueError(f"loss must return a scalar, got shape {tuple(out.shape)}")
+        return out.reshape(())
+
+    # reverse-over-reverse: forward-mode AD through torch's fused losses fails (mse_loss: "ZeroTensors
+    # are immutable", torch 2.13), while the double backward works for every differentiable loss
+    grad_loss = tf.grad(value)
+    one = tf.grad(lambda t, v: torch.dot(grad_loss(t), v), argnums=0)
+    batched = tf.vmap(one, in_dims=(None, 0))  # over probe vectors
+    if ensemble:
+        batched = tf.vmap(batched, in_dims=(0, 0))
+    return layout, theta, ensemble, lambda v: batched(theta, v)
+
+
+def loss_hessian_eigenvalues(model: torch.nn.Module, x: Tensor, y: Tensor, loss: Callable, *, k: int = 1,
+                             params: Params | None = None, tol: float = 1e-6, max_iter: int = 300,
+                             generator: torch.Generator | None = None) -> Tensor:
+    """The k largest eigenvalues (descending) of the Hessian of ``loss(model(x), y)`` w.r.t. all parameters.
+
+    Lanczos with full reorthogonalization on HVPs (so that converged eigenvalues are not duplicated),
+    stopped at relative residual ``tol``. Shape (k,), or (E, k) with an ensemble dimension in ``params``.
+    """
+    layout, theta, ensemble, matvec = _loss_hvp(model, x, y, loss, params)
+    lead = (theta.shape[0], 1) if ensemble else (1,)
+    v0 = _start_vector((*lead, layout.size), theta, generator)
+    with torch.no_grad():
+        res = lanczos(matvec, v0, which="largest", k=k, tol=tol, max_iter=min(max_iter, layout.size), reorthogonalize=True)
+    return res.values[..., 0, :]
+
+
+@dataclass(frozen=True)
+class TraceEstimate:
+    """Hutchinson's estimate of tr H and its standard error over the probes."""
+
+    estimate: Tensor
+    stderr: Tensor
+
+
+def _rademacher(shape, like: Tensor, generator: torch.Generator | None) -> Tensor:
+    return torch.sign(_start_vector(shape, like, generator)).add_(0.0)
+
+
+def loss_hessian_trace(model: torch.nn.Module, x: Tensor, y: Tensor, loss: Callable, *, n_probes: int = 64,
+                       params: Params | None = None, generator: torch.Generator | None = None) -> TraceEstimate:
+    """tr H ≈ (1/S)·Σ_s zₛᵀHzₛ with Rademacher zₛ (Hutchinson 1990); unbiased, variance 2(‖H‖_F² − Σ H_ii²)/S.
+
+    The S probes go through one vmapped HVP. Shapes () or (E,) for an ensemble.
+    """
+    layout, theta, ensemble, matvec = _loss_hvp(model, x, y, loss, params)
+    lead = (theta.shape[0], n_probes) if ensemble else (n_probes,)
+    z = _rademacher((*lead, layout.size), theta, generator)
+    with torch.no_grad():
+        quad = (z * matvec(z)).sum(-1)
+    return TraceEstimate(quad.mean(-1), quad.std(-1) / math.sqrt(n_probes))
+
+
+@dataclass(frozen=True)
+class SpectralDensity:
+    """Stochastic Lanczos quadrature: per probe, Gauss nodes (…, probes, m) and weights summing to 1."""
+
+    nodes: Tensor
+    weights: Tensor
+
+    def smoothed(self, grid: Tensor, bandwidth: float) -> Tensor:
+        """The density Σ_s Σ_j w_sj·N(grid; node_sj, bandwidth²) / probes on ``grid`` (integrates to 1)."""
+        z = (grid[..., None, None, :] - self.nodes[..., None]) / bandwidth
+        kernel = torch.exp(-0.5 * z * z) / (bandwidth * math.sqrt(2 * math.pi))
+        return (self.weights[..., None] * kernel).sum(-2).mean(-2)
+
+
+def loss_hessian_density(model: torch.nn.Module, x: Tensor, y: Tensor, loss: Callable, *, n_probes: int = 8,
+                         n_iter: int = 64, params: Params | None = None,
+                         generator: torch.Generator | None = None) -> SpectralDensity:
+    """Spectral density (1/P)·Σ_i δ(λ − λ_i) of the loss Hessian by stochastic Lanczos quadrature.
+
+    For a unit probe v, ``n_iter`` = m Lanczos steps give T_m = SΘSᵀ, and Σ_j (S_0j)² g(θ_j) is the
+    m-node Gauss quadrature of vᵀg(H)v, exact for polynomials g of degree < 2m (Golub & Meurant 2010;
+    Ghorbani, Krishnan & Xiao 2019). Gaussian probes make E[vᵀg(H)v] = (1/P)·tr g(H).
+    """
+    layout, theta, ensemble, matvec = _loss_hvp(model, x, y, loss, params)
+    lead = (theta.shape[0], n_probes) if ensemble else (n_probes,)
+    v0 = _start_vector((*lead, layout.size), theta, generator)
+    with torch.no_grad():
+        res = lanczos(matvec, v0, tol=None, max_iter=min(n_iter, layout.size), reorthogonalize=True)
+    return SpectralDensity(res.ritz_values, res.weights)
+
+
+# --- gradient orthogonality (Liu–Zhu–Belkin Theorem 3, eq. 22) ------------------------------------
+def _check_layer(model: torch.nn.Module, layer) -> None:
+    if not isinstance(model, MLP):
+        raise ValueError(f"model must be a widenet.models.MLP (its hidden layers are named), got {type(model).__name__}")
+    if not isinstance(layer, int) or isinstance(layer, bool) or not 1 <= layer <= model.depth:
+        raise ValueError(f"layer must be an integer in 1…{model.depth} (hidden layers, counted from 1), got {layer!r}")
+
+
+def _neuron_gram(model: MLP, params: Params, x: Tensor, layer: int) -> Tensor:
+    """G⁽ˡ⁾_ij = ⟨∇_θ z⁽ˡ⁾_i, ∇_θ z⁽ˡ⁾_j⟩ per input, (…, n, m_l, m_l), by the exact recursion
+
+        G⁽¹⁾ = (a₀²|x|² + c₀²)·I,
+        G⁽ˡ⁺¹⁾ = (a_l²|h_l|² + c_l²)·I + a_l²·W_l S_l G⁽ˡ⁾ S_l W_lᵀ,   S_l = diag σ′(z⁽ˡ⁾), h_l = σ(z⁽ˡ⁾):
+
+    the identity is the private part (row i of W_l and b_l, eq. 11), the second term the shared part
+    ∇_{θ⁽ˡ⁻¹⁾} (Liu–Zhu–Belkin eqs. 11, 13 and Appendix B; a, c the layer's weight and bias multipliers).
+    """
+    zs, hs = models.forward(model, params, x)
+    gram = None
+    for ell in range(layer):
+        a, c = model.multipliers(ell)
+        eye = torch.eye(model.dims[ell + 1], dtype=x.dtype, device=x.device)
+        private = (a * a * (hs[ell] * hs[ell]).sum(-1) + c * c)[..., None, None] * eye
+        if gram is None:
+            gram = private
+            continue
+        slope = model.activation.derivative(zs[ell - 1])
+        weight = params[f"weight{ell}"].unsqueeze(-3)  # broadcast over inputs
+        gram = private + a * a * (weight @ (slope[..., :, None] * gram * slope[..., None, :]) @ weight.mT)
+    return gram
+
+
+def neuron_gradient_gram(model: MLP, x: Tensor, layer: int, params: Params | None = None) -> Tensor:
+    """Gram matrices ⟨∇_θ z⁽ˡ⁾_i(x), ∇_θ z⁽ˡ⁾_j(x)⟩ of the pre-activation neurons of hidden layer ``layer``
+    (counted from 1) w.r.t. all parameters, one (m_l × m_l) matrix per input: (n, m, m) or (E, n, m, m)."""
+    _check_layer(model, layer)
+    own = {name: p.detach() for name, p in model.named_parameters()}
+    params = own if params is None else params
+    with torch.no_grad():
+        return _neuron_gram(model, params, x.to(own["weight0"]), layer)
+
+
+def gradient_orthogonality(model: MLP, x: Tensor, layer: int, params: Params | None = None) -> Tensor:
+    """Mean |cos θ_ij| over all neuron pairs i < j of hidden layer ``layer`` and all inputs (eq. 22 with its
+    denominator |∇α̃_i||∇α̃_j|); shape () or (E,). Layer 1 gives 0 exactly: its neurons share no parameter."""
+    gram = neuron_gradient_gram(model, x, layer, params)
+    norms = gram.diagonal(dim1=-2, dim2=-1).sqrt()
+    cos = gram / (norms[..., :, None] * norms[..., None, :])
+    m = cos.shape[-1]
+    if m < 2:
+        raise ValueError(f"layer {layer} has {m} neuron; eq. 22 needs at least two")
+    off_diagonal = ~torch.eye(m, dtype=torch.bool, device=cos.device)
+    return (cos.abs().masked_fill(~off_diagonal, 0.0).sum((-2, -1)) / (m * (m - 1))).mean(-1)
+
+
+# --- one hidden layer: exact ‖H‖ and its finite-width expectation ---------------------------------
+def _sigma_derivatives(act: activations.Activation, u: Tensor) -> tuple[Tensor, Tensor]:
+    """(σ′(u), σ″(u)) by automatic differentiation."""
+    d1 = tf.vmap(tf.grad(act.fn))
+    d2 = tf.vmap(tf.grad(tf.grad(act.fn)))
+    return d1(u), d2(u)
+
+
+def _block_top(v: Tensor, d1: Tensor, d2: Tensor, s2: Tensor) -> Tensor:
+    """Top |eigenvalue| of [[v σ″ ggᵀ, σ′ g], [σ′ gᵀ, 0]] with |g|² = s²: (|vσ″|s² + √(v²σ″²s⁴ + 4σ′²s²))/2."""
+    a = (v * d2).abs() * s2
+    return 0.5 * (a + torch.sqrt(a * a + 4 * d1 * d1 * s2))
+
+
+def single_layer_hessian_norm(model: MLP, x: Tensor, params: Params | None = None) -> Tensor:
+    """Exact ‖∇²_θ f(θ; x_i)‖₂ of a one-hidden-layer MLP, (n,) or (E, n), from its neuron blocks.
+
+    With u_i = a₀w_i·x + c₀b_i and g = (a₀x, c₀), f's Hessian is block-diagonal by neuron: in the
+    variables (w_i, b_i, v_i) the block is a₁·[[v_i σ″(u_i) ggᵀ, σ′(u_i) g], [σ′(u_i) gᵀ, 0]], of rank 2,
+    so ‖H‖ = a₁·max_i (|v_iσ″|s² + √(v_i²σ″²s⁴ + 4σ′²s²))/2 with s² = |g|² (Liu–Zhu–Belkin §2, eq. 4).
+    """
+    if not isinstance(model, MLP) or model.depth != 1:
+        raise ValueError("model must be a widenet.models.MLP with depth 1")
+    check_twice_differentiable(model)
+    own = dict(model.named_parameters())
+    params = own if params is None else params
+    (a0, c0), (a1, _) = model.multipliers(0), model.multipliers(1)
+    x = x.to(own["weight0"])
+    s2 = a0 * a0 * (x * x).sum(-1, keepdim=True) + c0 * c0  # (n, 1)
+    u = a0 * torch.einsum("nd,...md->...nm", x, params["weight0"]) + c0 * params["bias0"][..., None, :]
+    d1, d2 = _sigma_derivatives(model.activation, u.reshape(-1))
+    v = params["weight1"][..., None, 0, :]  # (…, 1, m): the readout row
+    return a1 * _block_top(v, d1.reshape(u.shape), d2.reshape(u.shape), s2).amax(-1)
+
+
+def expected_single_layer_hessian_norm(widths, activation: str, *, s2: float, weight_std: float = 1.0,
+                                       n_u: int = 4001, n_t: int = 4001) -> np.ndarray:
+    """E‖H‖ of a one-hidden-layer ``ntk`` MLP at init, for each width m: (σ_w/√m)·E[max_{i≤m} T_i].
+
+    T = (|vσ″(u)|s² + √(v²σ″(u)²s⁴ + 4σ′(u)²s²))/2 with u ~ N(0, s²), v ~ N(0, 1) independent
+    (``single_layer_hessian_norm``; s² = a₀²|x|² + c₀² is also u's variance). Given u, T ≤ t iff
+    t ≥ C = |σ′(u)|s and |v| ≤ (t² − C²)/(A t), A = |σ″(u)|s², so
+        Q(t) = P(T > t) = E_u[ 1{t < C} + 1{t ≥ C}·erfc((t² − C²)/(√2·A t)) ],
+        E[max_{i≤m} T_i] = ∫₀^∞ 1 − (1 − Q(t))^m dt,
+    both by the trapezoid rule (u on ±10 s with ``n_u`` points, t up to where m·Q < 1e-16).
+    """
+    act = activations.get(activation)
+    s = math.sqrt(s2)
+    u = torch.linspace(-10 * s, 10 * s, n_u, dtype=torch.float64)
+    d1, d2 = (d.abs().numpy() for d in _sigma_derivatives(act, u))
+    pdf = np.exp(-0.5 * (u.numpy() / s) ** 2) / (s * math.sqrt(2 * math.pi))
+    big_c, big_a = d1 * s, d2 * s2
+    t_max = big_c.max() + big_a.max() * (8.5 + math.sqrt(2 * math.log(max(widths))))
+    t = np.linspace(0.0, t_max, n_t)[1:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tail = np.where(t < big_c, 1.0, special.erfc((t * t - big_c**2) / (math.sqrt(2) * np.maximum(big_a, 1e-300) * t)))
+    q = np.clip(np.trapezoid(tail * pdf, u.numpy(), axis=1), 0.0, 1.0)
+    out = []
+    for m in widths:
+        above = -np.expm1(m * np.log1p(-np.minimum(q, 1 - 1e-300)))
+        out.append(weight_std / math.sqrt(m) * np.trapezoid(np.concatenate([[1.0], above]), np.concatenate([[0.0], t[:, 0]])))
+    return np.asarray(out)

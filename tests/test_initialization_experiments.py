@@ -12,7 +12,7 @@ import pytest
 
 from helpers import run_experiment
 from widenet import laws
-from widenet.experiments.initialization import single_input_recursion
+from widenet.finite_width import single_input_recursion
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from widenet import laws
-from widenet.experiments.initialization import sphere_projection_sample, sphere_coordinate_cdf
+from widenet.sphere import sphere_coordinate_cdf, sphere_projection_sample
 from helpers import run_experiment
 
 

@@ -1,4 +1,5 @@
-"""Exact finite-width laws and estimators: deep linear norms (Hanin §3.2) and the fourth cumulant (§3.4).
+"""Exact finite-width laws and estimators: deep linear norms (Hanin §3.2) and the fourth cumulant (§3.4),
+and the single-input recursion of the NNGP variance and its 1/N fourth cumulant (eqs. 3.3.1, 3.4.1).
 
 Deep linear (eq. 3.2.3, all widths N, ‖x‖ = 1): log‖z⁽ᴸ⁺¹⁾‖ is a sum of L + 1 independent
 Y = ½·log(χ²_N/N), each with mean ½(ψ(N/2) − log(N/2)) = −1/(2N) + O(N⁻²) and variance
@@ -13,6 +14,9 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from scipy import special
+
+from widenet import activations
+from widenet.quadrature import gauss_hermite
 
 _LOG_CF_CUTOFF = -40.0  # |characteristic function| below e⁻⁴⁰ is dropped from the inversion integral
 _BLOCK_ELEMENTS = 2**20  # points t × nodes s evaluated at once
@@ -100,3 +104,26 @@ def relu_fourth_cumulant_ratio(width: int, depth: int) -> float:
     whose second moment over its squared mean is 1 + 5/N, and κ₄ = Var K̂⁽ᴸ⁾; at leading order
     this is 5L/N, Theorem 3.4.1 with C_σ = C_W²·Var[σ²]/K² = 5."""
     return (1.0 + 5.0 / width) ** depth - 1.0
+
+
+def single_input_recursion(activation: str, width: int, depth: int, *, weight_std: float, k1: float,
+                           n_nodes: int = 200) -> tuple[float, float]:
+    """(K, κ₄/K²) of the output at one input after ``depth`` = L hidden layers, zero bias: the
+    infinite-width variance K⁽ᴸ⁾(x, x) (Hanin eq. 3.3.1, first-layer variance K⁽⁰⁾ = ``k1``) and the
+    fourth cumulant ratio at leading order in 1/N (Theorem 3.4.1). With V⁽ℓ⁾ = Var K̂⁽ℓ⁾ (the output's
+    κ₄ is V⁽ᴸ⁾), eq. 3.4.1 reads V⁽ℓ⁾ = (C_W²/N)·Var_{K⁽ℓ⁻¹⁾}[σ²] + χ²·V⁽ℓ⁻¹⁾, V⁽⁰⁾ = 0, with
+    χ = C_W·∂_K E_K[σ²] = (C_W/2)·E_K[(σ²)″] at K⁽ℓ⁻¹⁾ (the ½ is missing in the text's eq. 3.4.1:
+    relu with C_W = 2 must give χ = 1). relu: exactly 5·L/N. Gauss–Hermite quadrature.
+    """
+    g, w = gauss_hermite(n_nodes)
+    act = activations.get(activation)
+    cw = weight_std**2
+    k, v = float(k1), 0.0
+    for _ in range(depth):
+        t = torch.from_numpy(np.sqrt(k) * g)
+        s, ds = act.fn(t).numpy(), act.derivative(t).numpy()
+        second = w @ s**2
+        chi = cw * (w @ (s * ds * g)) / np.sqrt(k)  # C_W·dE_K[σ²]/dK by Gaussian integration by parts
+        v = cw**2 / width * (w @ s**4 - second**2) + chi**2 * v
+        k = cw * second
+    return float(k), float(v / k**2)

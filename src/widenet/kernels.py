@@ -23,14 +23,14 @@ and for the positively homogeneous relu/linear an exact angular rule (see ``_ang
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterator
-from functools import lru_cache
 
-import numpy as np
 import torch
 
 from widenet import activations
 from widenet.models import check_positive
+from widenet.quadrature import gauss_hermite, gauss_legendre
 
 Tensor = torch.Tensor
 ActivationLike = str | activations.Activation
@@ -51,56 +51,9 @@ def _inputs(x1: Tensor, x2: Tensor | None) -> tuple[Tensor, Tensor | None]:
 
 
 # --- Gaussian expectations E[σ(u)σ(v)], E[σ'(u)σ'(v)] -------------------------------------------
-def _correlation(k11: Tensor, k22: Tensor, k12: Tensor) -> Tensor:
-    return (k12 / torch.sqrt(k11 * k22).clamp_min(torch.finfo(k12.dtype).tiny)).clamp(-1.0, 1.0)
-
-
-def _relu_moments(k11: Tensor, k22: Tensor, k12: Tensor) -> tuple[Tensor, Tensor]:
-    """Arc-cosine kernels of degree 1 and 0 (Cho & Saul 2009; Pleiss Thm 1; P–Z Ex. 11.17, 11.31)."""
-    theta = torch.arccos(_correlation(k11, k22, k12))
-    e_ss = torch.sqrt(k11 * k22) * (torch.sin(theta) + (math.pi - theta) * torch.cos(theta)) / (2 * math.pi)
-    return e_ss, (math.pi - theta) / (2 * math.pi)
-
-
-def _erf_moments(k11: Tensor, k22: Tensor, k12: Tensor) -> tuple[Tensor, Tensor]:
-    """E[erf(u)erf(v)] = (2/π)·arcsin(2k12/√((1+2k11)(1+2k22))) (Williams 1997) and
-    E[erf′(u)erf′(v)] = (4/π)·det(I + 2K)^(−1/2)."""
-    a, b = 1 + 2 * k11, 1 + 2 * k22
-    e_ss = (2 / math.pi) * torch.arcsin((2 * k12 / torch.sqrt(a * b)).clamp(-1.0, 1.0))
-    return e_ss, (4 / math.pi) / torch.sqrt(a * b - 4 * k12 * k12)
-
-
-def _linear_moments(k11: Tensor, k22: Tensor, k12: Tensor) -> tuple[Tensor, Tensor]:
-    return k12, torch.ones_like(k12)
-
-
-def _cubic_moments(c: float, k11: Tensor, k22: Tensor, k12: Tensor) -> tuple[Tensor, Tensor]:
-    """σ(t) = t + c·t³ (shaped tanh, c = ψ/(3L), Hanin §3.3.3): Isserlis' theorem gives
-    E[σσ] = k12 + 3c·k12(k11 + k22) + c²(9k11k22k12 + 6k12³) and
-    E[σ′σ′] = 1 + 3c(k11 + k22) + 9c²(k11k22 + 2k12²)."""
-    e_ss = k12 + 3 * c * k12 * (k11 + k22) + c * c * (9 * k11 * k22 * k12 + 6 * k12**3)
-    e_dd = 1 + 3 * c * (k11 + k22) + 9 * c * c * (k11 * k22 + 2 * k12**2)
-    return e_ss, e_dd
-
-
-_CLOSED_FORMS = {"relu": _relu_moments, "erf": _erf_moments, "linear": _linear_moments}
-
-
-@lru_cache(maxsize=8)
-def _hermite_rule(n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilists' Gauss–Hermite nodes and weights normalised to N(0, 1)."""
-    z, w = np.polynomial.hermite_e.hermegauss(n_nodes)
-    return z, w / math.sqrt(2 * math.pi)
-
-
-@lru_cache(maxsize=8)
-def _legendre_rule(n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
-    return np.polynomial.legendre.leggauss(n_nodes)
-
-
 def _gauss_hermite_block(act: activations.Activation, k11: Tensor, k22: Tensor, k12: Tensor, n_nodes: int):
     """Flat pairs (P,): (u, v) = L·(z₁, z₂) with L the 2×2 Cholesky factor of [[k11, k12], [k12, k22]]."""
-    z, w = (torch.as_tensor(a, dtype=k12.dtype) for a in _hermite_rule(n_nodes))
+    z, w = (torch.as_tensor(a, dtype=k12.dtype) for a in gauss_hermite(n_nodes))
     l11 = torch.sqrt(k11).clamp_min(torch.finfo(k12.dtype).tiny)
     l21 = k12 / l11
     l22 = torch.sqrt((k22 - l21 * l21).clamp_min(0.0))
@@ -130,8 +83,8 @@ def _angular_moments(act, k11, k22, k12, n_nodes):
     one turn, split at the kinks α = ±π/2, β ± π/2 so Gauss–Legendre sees smooth integrands.
     """
     k11, k22, k12 = torch.broadcast_tensors(k11, k22, k12)
-    x, w = (torch.as_tensor(a, dtype=k12.dtype) for a in _legendre_rule(n_nodes))
-    beta = torch.arccos(_correlation(k11, k22, k12))[..., None]
+    x, w = (torch.as_tensor(a, dtype=k12.dtype) for a in gauss_legendre(n_nodes))
+    beta = torch.arccos(activations.correlation(k11, k22, k12))[..., None]
     half_pi = torch.full_like(beta, math.pi / 2)
     cuts = torch.cat([-half_pi, beta - half_pi, half_pi, beta + half_pi, 3 * half_pi], -1)
     mid, half = (cuts[..., 1:] + cuts[..., :-1]) / 2, (cuts[..., 1:] - cuts[..., :-1]) / 2
@@ -155,9 +108,10 @@ def gaussian_moments(
 ) -> tuple[Tensor, Tensor]:
     """(E[σ(u)σ(v)], E[σ′(u)σ′(v)]) for centred Gaussian (u, v), Var u = k11, Var v = k22, Cov = k12.
 
-    Arguments broadcast against each other. Closed forms for relu, erf, linear and shaped_tanh unless ``quadrature``;
-    otherwise Gauss–Hermite with ``n_nodes``² nodes per pair (smooth σ) or, for relu/linear, the exact
-    angular rule with ``n_nodes`` Gauss–Legendre nodes on each of 4 arcs.
+    Arguments broadcast against each other. The activation's closed form (``Activation.moments``: relu,
+    erf, linear, shaped_tanh) unless ``quadrature``; otherwise Gauss–Hermite with ``n_nodes``² nodes per
+    pair (smooth σ) or, for homogeneous σ (relu, linear), the exact angular rule with ``n_nodes``
+    Gauss–Legendre nodes on each of 4 arcs.
 
     Gauss–Hermite resolves σ on the scale of the variance: with the default 96 nodes the error of
     E[tanh′(u)²] is ~1e-14 at Var u = 0.5, 1e-9 at 1, 1e-6 at 2, 3e-4 at 5 (exact for polynomials such
@@ -166,20 +120,17 @@ def gaussian_moments(
     """
     check_positive(n_nodes=n_nodes)
     act = activations.get(activation)
-    if not quadrature and act.name in _CLOSED_FORMS:
-        return _CLOSED_FORMS[act.name](k11, k22, k12)
-    if not quadrature and act.name == "shaped_tanh":
-        params = dict(act.params)
-        return _cubic_moments(params["psi"] / (3 * params["depth"]), k11, k22, k12)
-    if act.name in activations.PIECEWISE_LINEAR:
+    if not quadrature and act.moments is not None:
+        return act.moments(k11, k22, k12)
+    if act.homogeneous:
         return _angular_moments(act, k11, k22, k12, n_nodes)
     return _gauss_hermite_moments(act, k11, k22, k12, n_nodes)
 
 
 # --- deep recursion -----------------------------------------------------------------------------
-def _recursion(x1, x2, *, depth, weight_std, bias_std, moments) -> Iterator[tuple[Tensor, Tensor, Tensor]]:
+def _recursion(x1, x2, *, depth, weight_std, bias_std, moments) -> Iterator[tuple[Tensor, Tensor, Tensor, Tensor]]:
     """Yield (Σ⁽ℓ⁾, Θ⁽ℓ⁾, Λ⁽ℓ⁾, R⁽ℓ⁾) on x1 × x2 for ℓ = 1 … depth + 1 (the last is the readout), Λ and R
-    the LeCun kernel and remainder of ``lecun_ntk``; ``moments(k11, k22, k12)`` returns (E[σσ], E[σ′σ′])."""
+    the LeCun kernel and remainder of ``infinite_width``'s "lecun"; ``moments(k11, k22, k12)`` returns (E[σσ], E[σ′σ′])."""
     cw, cb = weight_std**2, bias_std**2
 
     def variance_step(k: Tensor) -> Tensor:
@@ -203,112 +154,75 @@ def _recursion(x1, x2, *, depth, weight_std, bias_std, moments) -> Iterator[tupl
         yield k12, theta, lecun, rest
 
 
-def _kernels(x1, x2, *, depth, activation, weight_std, bias_std, psi, quadrature, n_nodes):
-    check_positive(depth=depth, n_nodes=n_nodes)
+def infinite_width(
+    x1: Tensor,
+    x2: Tensor | None = None,
+    *,
+    depth: int,
+    activation: ActivationLike,
+    weight_std: float = 1.0,
+    bias_std: float = 0.0,
+    psi: float = 1.0,
+    quadrature: bool = False,
+    n_nodes: int = DEFAULT_NODES,
+    width: int | None = None,
+    layers: bool = False,
+    dtype: torch.dtype | None = None,
+) -> dict[str, Tensor]:
+    """The infinite-width kernels of ``models.MLP`` with ``depth`` = L hidden layers, from one recursion
+    (module docstring): {"nngp": Σ⁽ᴸ⁺¹⁾, "ntk": Θ⁽ᴸ⁺¹⁾, "lecun": K^LC}, each n1 × n2.
+
+    - "nngp", "ntk": ``parameterization="ntk"`` (Jacot et al. 2018; Lee et al. 2019). With one hidden
+      layer and bias_std = 0 the NTK is (x·x′/d)·E[σ′σ′] + E[σσ]; Petersen–Zech Thm 11.30 (biases
+      initialised at 0 but trained with multiplier 1) adds 1 + E[σ′σ′] to it, which no bias_std reproduces.
+    - "lecun": K^LC = lim (1/n)·K̂_n, the empirical NTK of ``parameterization="standard"`` (LeCun:
+      W ~ N(0, σ_w²/fan_in), b ~ N(0, σ_b²)) divided by the width n. Depth 1 is Petersen–Zech Thm 11.16:
+      K^LC = E[σ(u)σ(v)], (u, v) ~ N(0, Σ⁽¹⁾). In general only the weights with fan-in n survive the 1/n
+      (each is √n/σ_w times its ntk-parameterization twin), so Λ⁽¹⁾ = 0 and
+      Λ⁽ℓ⁺¹⁾ = E[σσ] + σ_w²·E[σ′σ′]·Λ⁽ℓ⁾ under Σ⁽ℓ⁾. The dropped input-layer and bias terms are exact:
+      R⁽¹⁾ = x·x′ + 1, R⁽ℓ⁺¹⁾ = 1 + σ_w²·E[σ′σ′]·R⁽ℓ⁾, so with ``width`` = n "lecun" is K^LC + R/n, the
+      infinite-width recursion's (1/n)·K̂_n at width n (remaining error O(n^(−1/2))).
+
+    ``layers=True`` stacks every layer: shape (depth + 1, n1, n2), entry ℓ the kernel of the
+    pre-activations after ℓ hidden layers (Hanin's K⁽ℓ⁾, eq. 3.3.1 with C_W = σ_w², C_b = σ_b²; entry 0 the
+    input kernel σ_w²·x·x′/d + σ_b²). x2 None means x1 with itself. Computed in float64, returned in
+    ``dtype`` (default x1.dtype). ``psi`` and ``depth`` parameterize shaped_tanh (σ(t) = t + ψt³/(3·depth));
+    see ``gaussian_moments`` for ``quadrature`` and ``n_nodes``.
+    """
+    check_positive(depth=depth, n_nodes=n_nodes, **({} if width is None else {"width": width}))
     act = activations.get(activation, psi=psi, depth=depth)
 
     def moments(k11, k22, k12):
         return gaussian_moments(act, k11, k22, k12, quadrature=quadrature, n_nodes=n_nodes)
 
-    xs = _inputs(x1, x2)
-    return _recursion(*xs, depth=depth, weight_std=weight_std, bias_std=bias_std, moments=moments)
-
-
-def analytic(
-    x1: Tensor,
-    x2: Tensor | None = None,
-    *,
-    depth: int,
-    activation: ActivationLike,
-    weight_std: float = 1.0,
-    bias_std: float = 0.0,
-    psi: float = 1.0,
-    quadrature: bool = False,
-    n_nodes: int = DEFAULT_NODES,
-    dtype: torch.dtype | None = None,
-) -> dict[str, Tensor]:
-    """Infinite-width {"nngp": Σ⁽ᴸ⁺¹⁾, "ntk": Θ⁽ᴸ⁺¹⁾} (n1 × n2) of the output of ``models.MLP`` with
-    ``depth`` = L hidden layers, ``parameterization="ntk"`` (Jacot et al. 2018; Lee et al. 2019).
-
-    x2 None means x1 with itself. Computed in float64, returned in ``dtype`` (default x1.dtype).
-    ``psi`` and ``depth`` parameterize shaped_tanh (σ(t) = t + ψt³/(3·depth)); see ``gaussian_moments``
-    for ``quadrature`` and ``n_nodes``. With one hidden layer and bias_std = 0 the NTK is
-    (x·x′/d)·E[σ′σ′] + E[σσ]; Petersen–Zech Thm 11.30 (biases initialised at 0 but trained with
-    multiplier 1) adds 1 + E[σ′σ′] to it, which no bias_std reproduces.
-    """
-    *_, (nngp, ntk, _, _) = _kernels(
-        x1, x2, depth=depth, activation=activation, weight_std=weight_std, bias_std=bias_std,
-        psi=psi, quadrature=quadrature, n_nodes=n_nodes,
-    )
-    out_dtype = dtype or x1.dtype
-    return {"nngp": nngp.to(out_dtype), "ntk": ntk.to(out_dtype)}
-
-
-def analytic_layers(
-    x1: Tensor,
-    x2: Tensor | None = None,
-    *,
-    depth: int,
-    activation: ActivationLike,
-    weight_std: float = 1.0,
-    bias_std: float = 0.0,
-    psi: float = 1.0,
-    quadrature: bool = False,
-    n_nodes: int = DEFAULT_NODES,
-    dtype: torch.dtype | None = None,
-) -> dict[str, Tensor]:
-    """Layer-wise ``analytic``: {"nngp", "ntk"}, each of shape (depth + 1, n1, n2).
-
-    Entry ℓ (ℓ = 0 … depth) is Σ⁽ℓ⁺¹⁾ / Θ⁽ℓ⁺¹⁾, the kernel of the pre-activations after ℓ hidden
-    layers, i.e. Hanin's K⁽ℓ⁾ (eq. 3.3.1, C_W = σ_w², C_b = σ_b²). Entry 0 is the input kernel
-    σ_w²·x·x′/d + σ_b²; entry ``depth`` is ``analytic``'s output kernel. For activations that do not
-    depend on the depth (all but shaped_tanh) entry ℓ equals ``analytic(..., depth=ℓ)``.
-    """
-    layers = list(
-        _kernels(
-            x1, x2, depth=depth, activation=activation, weight_std=weight_std, bias_std=bias_std,
-            psi=psi, quadrature=quadrature, n_nodes=n_nodes,
-        )
-    )
-    out_dtype = dtype or x1.dtype
-    return {
-        "nngp": torch.stack([layer[0] for layer in layers]).to(out_dtype),
-        "ntk": torch.stack([layer[1] for layer in layers]).to(out_dtype),
-    }
-
-
-def lecun_ntk(
-    x1: Tensor,
-    x2: Tensor | None = None,
-    *,
-    depth: int,
-    activation: ActivationLike,
-    weight_std: float = 1.0,
-    bias_std: float = 0.0,
-    psi: float = 1.0,
-    quadrature: bool = False,
-    n_nodes: int = DEFAULT_NODES,
-    dtype: torch.dtype | None = None,
-    width: int | None = None,
-) -> Tensor:
-    """K^LC = lim (1/n)·K̂_n, the empirical NTK of ``models.MLP`` with ``parameterization="standard"``
-    (LeCun: W ~ N(0, σ_w²/fan_in), b ~ N(0, σ_b²)) divided by the width n; n1 × n2.
-
-    Depth 1 is Petersen–Zech Thm 11.16: K^LC = E[σ(u)σ(v)] with (u, v) ~ N(0, Σ⁽¹⁾). In general only
-    the weights with fan-in n survive the 1/n (each is √n/σ_w times its ntk-parameterization twin),
-    so Λ⁽¹⁾ = 0 and Λ⁽ℓ⁺¹⁾ = E[σσ] + σ_w²·E[σ′σ′]·Λ⁽ℓ⁾ under Σ⁽ℓ⁾: the NTK recursion without the
-    input layer and the biases, divided by σ_w². Those dropped terms are exact: their raw gradients
-    give R⁽¹⁾ = x·x′ + 1, R⁽ℓ⁺¹⁾ = 1 + σ_w²·E[σ′σ′]·R⁽ℓ⁾, so with ``width`` = n this returns
-    K^LC + R/n, the infinite-width recursion's (1/n)·K̂_n at width n (remaining error O(n^(−1/2))).
-    """
-    *_, (_, _, lecun, rest) = _kernels(
-        x1, x2, depth=depth, activation=activation, weight_std=weight_std, bias_std=bias_std,
-        psi=psi, quadrature=quadrature, n_nodes=n_nodes,
-    )
+    recursion = _recursion(*_inputs(x1, x2), depth=depth, weight_std=weight_std, bias_std=bias_std, moments=moments)
+    steps = list(recursion) if layers else deque(recursion, maxlen=1)  # the output layer only
+    nngp, ntk, lecun, rest = (torch.stack(k) for k in zip(*steps))
     if width is not None:
-        check_positive(width=width)
         lecun = lecun + rest / width
-    return lecun.to(dtype or x1.dtype)
+    out = {"nngp": nngp, "ntk": ntk, "lecun": lecun}
+    return {key: (k if layers else k[0]).to(dtype or x1.dtype) for key, k in out.items()}
+
+
+def analytic(x1: Tensor, x2: Tensor | None = None, **settings) -> dict[str, Tensor]:
+    """{"nngp": Σ⁽ᴸ⁺¹⁾, "ntk": Θ⁽ᴸ⁺¹⁾} (n1 × n2) of the output of ``models.MLP`` (``parameterization="ntk"``);
+    ``settings`` are the keyword arguments of ``infinite_width``."""
+    out = infinite_width(x1, x2, **settings)
+    return {"nngp": out["nngp"], "ntk": out["ntk"]}
+
+
+def analytic_layers(x1: Tensor, x2: Tensor | None = None, **settings) -> dict[str, Tensor]:
+    """Layer-wise ``analytic``: {"nngp", "ntk"}, each (depth + 1, n1, n2) (``infinite_width(layers=True)``).
+    For activations that do not depend on the depth (all but shaped_tanh) entry ℓ equals
+    ``analytic(..., depth=ℓ)``."""
+    out = infinite_width(x1, x2, layers=True, **settings)
+    return {"nngp": out["nngp"], "ntk": out["ntk"]}
+
+
+def lecun_ntk(x1: Tensor, x2: Tensor | None = None, **settings) -> Tensor:
+    """K^LC = lim (1/n)·K̂_n of ``parameterization="standard"`` (n1 × n2), plus R/n with ``width`` = n:
+    ``infinite_width(...)["lecun"]``."""
+    return infinite_width(x1, x2, **settings)["lecun"]
 
 
 def unit_vectors(angles: Tensor, dim: int = 2, *, dtype: torch.dtype | None = None) -> Tensor:
@@ -386,4 +300,4 @@ def arccos_kernel(x1: Tensor, x2: Tensor | None = None) -> Tensor:
     xa, xb = _inputs(x1, x2)
     xb = xa if xb is None else xb
     sq_a, sq_b = (xa * xa).sum(1)[:, None], (xb * xb).sum(1)[None, :]
-    return _relu_moments(sq_a, sq_b, xa @ xb.T)[0].to(x1.dtype)
+    return activations.get("relu").moments(sq_a, sq_b, xa @ xb.T)[0].to(x1.dtype)

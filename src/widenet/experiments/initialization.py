@@ -3,8 +3,6 @@ A7 gp-limit, A8 fourth-cumulant (A2 lives in ``min_norm``)."""
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 import torch
 import xarray as xr
@@ -13,32 +11,14 @@ from scipy import stats
 from widenet import activations, finite_width, kernels, laws
 from widenet.cells import Cell
 from widenet.experiments.kernels import CRITICAL_WEIGHT_STD
+from widenet.finite_width import single_input_recursion
 from widenet.sampling import sample_deep_linear_log_norms, sample_outputs
+from widenet.sphere import sphere_coordinate_cdf, sphere_projection_sample
 
 HIST_EDGES = np.linspace(-4.0, 4.0, 49)
 
 
 # --- A1 sphere-projection: Amari §4, Theorem 2 ----------------------------------------------------
-def sphere_projection_sample(p: int, n: int, m: int, generator: torch.Generator, chunk: int = 2048, dtype=torch.float64):
-    """Project m uniform points of S^(p−1) onto a random n-dim subspace (orthonormal basis by QR).
-
-    Returns the (m × n) projected coordinates z; Amari Theorem 2: z ≈ N(0, I/p) for large p.
-    """
-    device = generator.device
-    basis, _ = torch.linalg.qr(torch.randn(p, n, generator=generator, dtype=dtype, device=device))
-    out = []
-    for start in range(0, m, chunk):
-        x = torch.randn(min(chunk, m - start), p, generator=generator, dtype=dtype, device=device)
-        out.append((x / x.norm(dim=1, keepdim=True)) @ basis)
-    return torch.cat(out)
-
-
-def sphere_coordinate_cdf(t, p: int):
-    """Exact CDF of one coordinate of a uniform point on S^(p−1): (t+1)/2 ~ Beta((p−1)/2, (p−1)/2)."""
-    a = (p - 1) / 2
-    return stats.beta.cdf((np.asarray(t) + 1) / 2, a, a)
-
-
 def sphere_projection(cell: Cell) -> xr.Dataset:
     p, m, n_max = cell.params["p"], cell.params["n_points"], max(cell.params["subspace_dims"])
     z = sphere_projection_sample(p, n_max, m, cell.generator(), dtype=cell.dtype).cpu().numpy()
@@ -113,36 +93,6 @@ def _through_origin(x, y, se) -> tuple[float, float]:
     if den == 0:  # no point in the fit range
         return float("nan"), float("nan")
     return float(np.sum(x * y) / den), float(np.sqrt(np.sum(x * x * se * se)) / den)
-
-
-@functools.lru_cache(maxsize=4)
-def _hermite_rule(n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilists' Gauss–Hermite nodes and weights normalized to sum 1: E[f(g)] ≈ Σ w f(g)."""
-    g, w = np.polynomial.hermite_e.hermegauss(n_nodes)
-    return g, w / w.sum()
-
-
-def single_input_recursion(activation: str, width: int, depth: int, *, weight_std: float, k1: float,
-                           n_nodes: int = 200) -> tuple[float, float]:
-    """(K, κ₄/K²) of the output at one input after ``depth`` = L hidden layers, zero bias: the
-    infinite-width variance K⁽ᴸ⁾(x, x) (Hanin eq. 3.3.1, first-layer variance K⁽⁰⁾ = ``k1``) and the
-    fourth cumulant ratio at leading order in 1/N (Theorem 3.4.1). With V⁽ℓ⁾ = Var K̂⁽ℓ⁾ (the output's
-    κ₄ is V⁽ᴸ⁾), eq. 3.4.1 reads V⁽ℓ⁾ = (C_W²/N)·Var_{K⁽ℓ⁻¹⁾}[σ²] + χ²·V⁽ℓ⁻¹⁾, V⁽⁰⁾ = 0, with
-    χ = C_W·∂_K E_K[σ²] = (C_W/2)·E_K[(σ²)″] at K⁽ℓ⁻¹⁾ (the ½ is missing in the text's eq. 3.4.1:
-    relu with C_W = 2 must give χ = 1). relu: exactly 5·L/N. Gauss–Hermite quadrature.
-    """
-    g, w = _hermite_rule(n_nodes)
-    act = activations.get(activation)
-    cw = weight_std**2
-    k, v = float(k1), 0.0
-    for _ in range(depth):
-        t = torch.from_numpy(np.sqrt(k) * g)
-        s, ds = act.fn(t).numpy(), act.derivative(t).numpy()
-        second = w @ s**2
-        chi = cw * (w @ (s * ds * g)) / np.sqrt(k)  # C_W·dE_K[σ²]/dK by Gaussian integration by parts
-        v = cw**2 / width * (w @ s**4 - second**2) + chi**2 * v
-        k = cw * second
-    return float(k), float(v / k**2)
 
 
 # --- A3 deep-linear: Hanin §3.2, eq. 3.2.3 ----------------------------------------------------------

@@ -1,0 +1,316 @@
+"""Full-batch gradient descent on squared losses, for one network or a whole ensemble at once.
+
+``gradient_descent`` iterates θ_{k+1} = θ_k − h·∇_θ L(θ_k) with
+
+    L(θ) = ℓ(f(θ; X) − Y) + λ‖θ‖²,   ℓ ∈ {sum: Σr², half_sum: ½Σr², mean: (1/n)Σr²},
+
+so that on the train residual r = f − Y one step is r ↦ r − c·h·K̂·r + O(h²) with c = 2, 1, 2/n
+(K̂ = JJᵀ, the empirical NTK; Hanin eq. 2.1.6, Petersen–Zech eq. 11.5.1). The gradient is the
+vector–Jacobian product Jᵀ·∂ℓ/∂f (``torch.func.vjp``), so any ``torch.nn.Module`` mapping (n, d)
+inputs to n scalars trains; a leading ensemble dimension in ``params`` trains every network in one
+``torch.func.vmap``-ed step (no loop over networks).
+
+``linearized=True`` trains the first-order Taylor model of Lee et al. 2019 (Hanin Theorem 2.2.1),
+
+    f_lin(θ; x) = f(θ₀; x) + J(θ₀; x)(θ − θ₀),
+
+evaluated by a Jacobian–vector product (``torch.func.jvp``), never a stored Jacobian; its gradient
+is J(θ₀)ᵀ·∂ℓ/∂f. On train inputs its residual is exactly r_k = (I − c·h·K̂₀)^k r₀ (λ = 0).
+
+A network whose loss becomes non-finite is frozen from that step on; ``Trajectory.diverged_at``
+holds the step (−1 when it never diverged), and a warning names how many diverged.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Callable, Iterable, Sequence
+
+import numpy as np
+import torch
+from torch import func as tf
+
+Tensor = torch.Tensor
+Params = dict[str, Tensor]
+
+LOSSES = {  # name: (loss of the residual r, ∂loss/∂f)
+    "sum": (lambda r: (r * r).sum(-1), lambda r: 2.0 * r),
+    "half_sum": (lambda r: 0.5 * (r * r).sum(-1), lambda r: r),
+    "mean": (lambda r: (r * r).mean(-1), lambda r: (2.0 / r.shape[-1]) * r),
+}
+# c in r ↦ (I − c·h·K̂) r: the factor each loss puts in front of the kernel
+KERNEL_FACTOR = {"sum": lambda n: 2.0, "half_sum": lambda n: 1.0, "mean": lambda n: 2.0 / n}
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Trajectory:
+    """What ``gradient_descent`` returns. ``E`` is the ensemble shape: () for one network, (E,) otherwise.
+
+    - ``params``: final parameters {name: (*E, *shape)};
+    - ``loss``: (*E, steps + 1) training loss at θ₀ … θ_steps (NaN once a network has diverged);
+    - ``record_steps`` (R,), ``train_outputs`` (*E, R, n), ``test_outputs`` (*E, R, n_test) or None;
+    - ``checkpoint_steps`` (C,), ``checkpoints`` {name: (*E, C, *shape)}: parameters at those steps;
+    - ``diverged_at`` (*E,) int64: first step whose loss was non-finite, −1 if none.
+    """
+
+    params: Params
+    loss: Tensor
+    record_steps: Tensor
+    train_outputs: Tensor
+    test_outputs: Tensor | None
+    checkpoint_steps: Tensor
+    checkpoints: Params
+    diverged_at: Tensor
+    loss_name: str
+    lr: float
+    linearized: bool
+
+    @property
+    def diverged(self) -> Tensor:
+        return self.diverged_at >= 0
+
+
+def scalar_outputs(model: torch.nn.Module) -> Callable[[Params, Tensor], Tensor]:
+    """f(params, x) → (n,): the model as a function of its parameters (``functional_call``)."""
+
+    def f(params: Params, x: Tensor) -> Tensor:
+        return tf.functional_call(model, params, (x,)).reshape(x.shape[0])
+
+    return f
+
+
+def _linearized_outputs(f: Callable[[Params, Tensor], Tensor]) -> Callable[[Params, Params, Tensor], Tensor]:
+    """(θ, θ₀, x) ↦ f(θ₀; x) + J(θ₀; x)(θ − θ₀) for one network, by one ``torch.func.jvp``."""
+
+    def f_lin(theta: Params, theta0: Params, x: Tensor) -> Tensor:
+        delta = {k: theta[k] - theta0[k] for k in theta0}
+        primal, tangent = tf.jvp(lambda p: f(p, x), (theta0,), (delta,))
+        return primal + tangent
+
+    return f_lin
+
+
+def linearize(model: torch.nn.Module, params0: Params) -> Callable[[Params, Tensor], Tensor]:
+    """f_lin(params, x) = f(θ₀; x) + J(θ₀; x)(params − θ₀) by one ``torch.func.jvp`` (Lee et al. 2019).
+
+    ``params0`` and ``params`` may carry one leading ensemble dimension (the same for both).
+    """
+    single = _linearized_outputs(scalar_outputs(model))
+    params0 = {k: v.detach() for k, v in params0.items()}
+    ensemble = _ensemble_size(dict(model.named_parameters()), params0)
+
+    def f_lin(params: Params, x: Tensor) -> Tensor:
+        if ensemble is None:
+            return single(params, params0, x)
+        return tf.vmap(single, (0, 0, None))(params, params0, x)
+
+    return f_lin
+
+
+def gradient_descent(
+    model: torch.nn.Module,
+    x: Tensor,
+    y: Tensor,
+    *,
+    lr: float,
+    steps: int,
+    loss: str = "mean",
+    params: Params | None = None,
+    linearized: bool = False,
+    weight_decay: float = 0.0,
+    x_test: Tensor | None = None,
+    record_every: int | Sequence[int] | None = None,
+    checkpoint_every: int | Sequence[int] | None = None,
+    progress: Callable[[Iterable], Iterable] | None = None,
+) -> Trajectory:
+    """Full-batch GD θ_{k+1} = θ_k − lr·∇L(θ_k), k < ``steps`` (module docstring for L and c).
+
+    ``params``: the model's own parameters when None; a dict like ``named_parameters`` with an
+    optional leading ensemble dimension (e.g. ``MLP.sample_parameters(E)``) trains E networks at once.
+    ``record_every``: outputs on ``x`` (and ``x_test``) are recorded at steps 0, k, 2k, … and the last
+    (an int k), at the given steps (a sequence), or at the first and last step (None);
+    ``checkpoint_every``: the parameters at such steps (int or sequence); None keeps none (θ₀ is the
+    input, the final θ is ``params``). ``progress`` wraps the step iterator (e.g. ``cell.progress``).
+    Runs on the device and dtype of the parameters.
+    """
+    theta0, ensemble = _check_params(model, params)
+    like = next(iter(theta0.values()))
+    x, y, x_test = _check_data(x, y, x_test, like)
+    _check_settings(lr, steps, loss, weight_decay)
+    record = _steps(record_every, steps, "record_every")
+    keep = set() if checkpoint_every is None else _steps(checkpoint_every, steps, "checkpoint_every")
+    plain = scalar_outputs(model)
+    f = _linearized_outputs(plain) if linearized else (lambda theta, _theta0, x_: plain(theta, x_))
+    _check_output(model, theta0, ensemble, x)
+    step = _step_function(f, loss, weight_decay)
+    if ensemble is None:  # one network: an ensemble of one
+        theta0 = {k: v.unsqueeze(0) for k, v in theta0.items()}
+    trajectory = _descend(step, f, theta0, x, y, x_test, lr, steps, record, keep, progress)
+    if ensemble is None:
+        trajectory = _squeeze_ensemble(trajectory)
+    trajectory.loss_name, trajectory.lr, trajectory.linearized = loss, float(lr), linearized
+    return trajectory
+
+
+def _step_function(f, loss: str, weight_decay: float):
+    """(θ, θ₀, x, y) ↦ (outputs, loss, ∇L) for one network, vmapped over the ensemble dimension."""
+    value, derivative = LOSSES[loss]
+
+    def single(theta: Params, theta0: Params, x: Tensor, y: Tensor):
+        out, pullback = tf.vjp(lambda p: f(p, theta0, x), theta)
+        r = out - y
+        (grad,) = pullback(derivative(r))
+        total = value(r)
+        if weight_decay:
+            total = total + weight_decay * sum((t * t).sum() for t in theta.values())
+            grad = {k: g + 2.0 * weight_decay * theta[k] for k, g in grad.items()}
+        return out, total, grad
+
+    return tf.vmap(single, (0, 0, None, None))
+
+
+def _descend(step, f, theta0, x, y, x_test, lr, steps, record, keep, progress) -> Trajectory:
+    theta = {name: t.clone() for name, t in theta0.items()}  # updated in place
+    n_nets = next(iter(theta.values())).shape[0]
+    like = next(iter(theta.values()))
+    active = torch.ones(n_nets, dtype=torch.bool, device=like.device)
+    diverged_at = torch.full((n_nets,), -1, dtype=torch.int64, device=like.device)
+    losses = torch.full((n_nets, steps + 1), float("nan"), dtype=like.dtype, device=like.device)
+    train_out, test_out, saved = [], [], []
+    test_f = tf.vmap(f, (0, 0, None)) if x_test is not None else None
+    iterator = range(steps + 1) if progress is None else progress(range(steps + 1))
+    for k in iterator:
+        out, total, grad = step(theta, theta0, x, y)
+        finite = torch.isfinite(total)
+        diverged_at = torch.where(active & ~finite, k, diverged_at)
+        active = active & finite
+        losses[:, k] = torch.where(active, total.detach(), float("nan"))
+        if k in record:
+            train_out.append(out.detach())
+            if test_f is not None:
+                test_out.append(test_f(theta, theta0, x_test).detach())
+        if k in keep:
+            saved.append({name: t.detach().clone() for name, t in theta.items()})
+        if k < steps:
+            _update(theta, grad, lr, active)
+    _warn_diverged(diverged_at)
+    return Trajectory(
+        params=theta,
+        loss=losses,
+        record_steps=torch.tensor(sorted(record)),
+        train_outputs=torch.stack(train_out, 1),
+        test_outputs=torch.stack(test_out, 1) if test_out else None,
+        checkpoint_steps=torch.tensor(sorted(keep), dtype=torch.int64),
+        checkpoints={name: torch.stack([s[name] for s in saved], 1) for name in theta} if saved else {},
+        diverged_at=diverged_at,
+        loss_name="", lr=0.0, linearized=False,
+    )
+
+
+@torch.no_grad()
+def _update(theta: Params, grad: Params, lr: float, active: Tensor) -> None:
+    """θ ← θ − lr·∇L in place, for the networks still active (diverged ones stay frozen)."""
+    everyone = bool(active.all())
+    for name, t in theta.items():
+        if everyone:
+            t.add_(grad[name], alpha=-lr)
+        else:
+            mask = active.reshape(active.shape + (1,) * (t.ndim - 1))
+            t.copy_(torch.where(mask, t - lr * grad[name], t))
+
+
+def _warn_diverged(diverged_at: Tensor) -> None:
+    bad = diverged_at >= 0
+    if bad.any():
+        first = int(diverged_at[bad].min())
+        log.warning("gradient descent: %d of %d networks diverged (non-finite loss; first at step %d); "
+                    "they were frozen there", int(bad.sum()), bad.numel(), first)
+
+
+def _squeeze_ensemble(t: Trajectory) -> Trajectory:
+    sq = lambda v: None if v is None else v.squeeze(0)  # noqa: E731
+    t.params = {k: sq(v) for k, v in t.params.items()}
+    t.checkpoints = {k: sq(v) for k, v in t.checkpoints.items()}
+    t.loss, t.train_outputs, t.test_outputs, t.diverged_at = (
+        sq(t.loss), sq(t.train_outputs), sq(t.test_outputs), sq(t.diverged_at))
+    return t
+
+
+# --- argument checks: a ValueError naming the argument, before any work -------------------------
+def _ensemble_size(own: Params, params: Params) -> int | None:
+    extra = {params[name].ndim - p.ndim for name, p in own.items()}
+    if extra == {0}:
+        return None
+    if extra == {1} and len({params[name].shape[0] for name in own}) == 1:
+        return next(iter(params.values())).shape[0]
+    raise ValueError("params must match the model's parameter shapes, optionally with one common leading ensemble dimension")
+
+
+def _check_params(model: torch.nn.Module, params: Params | None) -> tuple[Params, int | None]:
+    own = dict(model.named_parameters())
+    if not own:
+        raise ValueError("model has no parameters to train")
+    if params is None:
+        return {k: v.detach() for k, v in own.items()}, None
+    missing = sorted(set(own) - set(params))
+    if missing:
+        raise ValueError(f"params lacks the model's parameters {missing}; it has {sorted(params)}")
+    params = {k: params[k].detach() for k in own}
+    size = _ensemble_size(own, params)
+    for name, p in own.items():
+        if tuple(params[name].shape[params[name].ndim - p.ndim:]) != tuple(p.shape):
+            raise ValueError(f"params[{name!r}] has shape {tuple(params[name].shape)}; the model's is {tuple(p.shape)}")
+    return params, size
+
+
+def _check_data(x: Tensor, y: Tensor, x_test: Tensor | None, like: Tensor):
+    x = torch.as_tensor(x).to(dtype=like.dtype, device=like.device)
+    y = torch.as_tensor(y).to(dtype=like.dtype, device=like.device)
+    if x.ndim != 2:
+        raise ValueError(f"x must have shape (n, d); got {tuple(x.shape)}")
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.shape != (x.shape[0],):
+        raise ValueError(f"y must have shape ({x.shape[0]},) (one target per row of x); got {tuple(y.shape)}")
+    if x_test is not None:
+        x_test = torch.as_tensor(x_test).to(dtype=like.dtype, device=like.device)
+        if x_test.ndim != 2 or x_test.shape[1] != x.shape[1]:
+            raise ValueError(f"x_test must have shape (m, {x.shape[1]}); got {tuple(x_test.shape)}")
+    return x, y, x_test
+
+
+def _check_settings(lr, steps, loss, weight_decay) -> None:
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}; allowed: {', '.join(LOSSES)}")
+    if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not np.isfinite(lr) or lr <= 0:
+        raise ValueError(f"lr must be a positive number, got {lr!r}")
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps <= 0:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    if not isinstance(weight_decay, (int, float)) or not weight_decay >= 0:
+        raise ValueError(f"weight_decay must be a non-negative number, got {weight_decay!r}")
+
+
+def _steps(every: int | Sequence[int] | None, steps: int, name: str) -> set[int]:
+    if every is None:
+        return {0, steps}
+    if isinstance(every, int) and not isinstance(every, bool):
+        if every <= 0:
+            raise ValueError(f"{name} must be a positive integer or a sequence of steps, got {every!r}")
+        return set(range(0, steps + 1, every)) | {steps}
+    chosen = {int(k) for k in every}
+    if not chosen or min(chosen) < 0 or max(chosen) > steps:
+        raise ValueError(f"{name}: steps must lie in 0 … {steps}, got {sorted(chosen)}")
+    return chosen
+
+
+def _check_output(model: torch.nn.Module, theta0: Params, ensemble: int | None, x: Tensor) -> None:
+    """The model must give one scalar per input row: output shape (n,) or (n, 1)."""
+    first = theta0 if ensemble is None else {k: v[0] for k, v in theta0.items()}
+    with torch.no_grad():
+        out = tf.functional_call(model, first, (x,))
+    if not isinstance(out, Tensor) or tuple(out.shape) not in ((x.shape[0],), (x.shape[0], 1)):
+        shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
+        raise ValueError(f"model must map (n, d) inputs to n scalars (output shape (n,) or (n, 1)); got {shape}")

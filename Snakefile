@@ -21,6 +21,20 @@ include: "workflow/rules/cells.smk"
 include: "workflow/rules/figures.smk"
 
 
+# Cheap rules run where Snakemake runs, also under a cluster executor.
+localrules:
+    all,
+    aggregate,
+    figure,
+    dataset,
+
+
+onstart:
+    for path in stale_temp_files():
+        path.unlink(missing_ok=True)
+        print(f"removed {path}, left by a killed job", file=sys.stderr)
+
+
 rule all:
     input:
         all_figures(),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 import pytest
 
 from widenet import config
@@ -75,3 +78,60 @@ def test_stream_seeds_differ_between_cells_and_are_stable():
     assert a == config.stream_seed("x", "width-16", 0, "")
     assert len({a, config.stream_seed("x", "width-32", 0, ""), config.stream_seed("x", "width-16", 1, ""),
                 config.stream_seed("y", "width-16", 0, "")}) == 4
+
+
+def test_sweep_syntax_on_a_grid_axis_is_that_list():
+    cfg = config.compose(["experiment.ntk-convergence.grid.width=64,128,256",
+                          "experiment.ntk-convergence.grid.depth=range(1,4)",
+                          "experiment.nngp-depth.grid.activation=relu,erf"], conf_dir=CONF)
+    assert cfg["experiment"]["ntk-convergence"]["grid"] == {"depth": [1, 2, 3], "width": [64, 128, 256]}
+    assert cfg["experiment"]["nngp-depth"]["grid"]["activation"] == ["relu", "erf"]
+    assert list(config.cells(cfg, "ntk-convergence"))[:2] == ["depth-1__width-64", "depth-1__width-128"]
+
+
+@pytest.mark.parametrize("override, fragment", [
+    ("seed=1,2", "sweep syntax is only read on a grid axis"),
+    ("experiment.ntk-convergence.settings.n_seeds=4,8", "sweep syntax is only read on a grid axis"),
+    ("experiment.ntk-convergence.grid.width=interval(1,4)", "a grid axis takes a list"),
+    ("experiment.ntk-convergence.grid.width=16,0", "experiment.ntk-convergence.grid.width[1]: 0 is out of range"),
+])
+def test_sweep_syntax_elsewhere_is_an_error(override, fragment):
+    with pytest.raises(config.ConfigError, match=re.escape(fragment)):
+        config.compose([override], conf_dir=CONF)
+
+
+def test_a_cell_beyond_the_limits_is_refused_naming_its_estimate():
+    with pytest.raises(config.ConfigError) as err:
+        config.compose(["experiment.ntk-convergence.grid.width=[1e9]"], conf_dir=CONF)
+    message = str(err.value)
+    assert "experiment.ntk-convergence cell depth-1__width-1000000000.0: estimated mem_mb" in message
+    assert "exceeds cell_limits.mem_mb = 256000" in message
+    # the same cell fits once the limit allows it (runtime is then the binding estimate)
+    with pytest.raises(config.ConfigError, match="estimated runtime"):
+        config.compose(["experiment.ntk-convergence.grid.width=[1e9]", "cell_limits.mem_mb=1000000000000000"], conf_dir=CONF)
+
+
+def test_resource_estimates_grow_with_the_cell_and_fit_the_paper_profile():
+    from widenet import resources
+
+    cfg = config.compose(["profile=paper"], conf_dir=CONF)
+    cells = config.cells(cfg, "ntk-convergence")
+    small, large = resources.estimate(cells["depth-1__width-16"]), resources.estimate(cells["depth-3__width-16384"])
+    assert small == {"mem_mb": resources.BASE_MB + 1, "runtime": resources.BASE_MIN + 1}  # rounded up
+    # 10 float32 networks of depth 3 and width 16384: 4·4 B·10·(3·16384² + 16·4·16384) ≈ 123 GB
+    assert large["mem_mb"] == resources.BASE_MB + math.ceil(16 * 10 * (3 * 16384**2 + 16 * 4 * 16384) / 2**20)
+    # 40 seeds · 16 inputs · 6 · 3 · 16384² flop at 1 Gflop/s ≈ 51.5 min, plus 2
+    assert large["runtime"] == 54
+    assert all(resources.check(c, cfg["cell_limits"]) is None for e in cfg["experiment"] for c in config.cells(cfg, e).values())
+
+
+def test_widenet_config_prints_the_composed_config(capsys):
+    import yaml
+
+    from widenet import cli
+
+    cli.main(["config", "--conf-dir", str(CONF), "profile=paper", "experiment.sphere-projection.grid.p=16,32"])
+    printed = yaml.safe_load(capsys.readouterr().out)
+    assert printed == config.compose(["profile=paper", "experiment.sphere-projection.grid.p=[16,32]"], conf_dir=CONF)
+    with pytest.raises(SystemExit, match="unknown profile 'huge'"):
+        cli.main(["config", "--conf-dir", str(CONF), "profile=huge"])

@@ -5,6 +5,12 @@
     widenet plot data/<id>.nc --out figures/<id>.png figures/<id>.pdf
     widenet dataset --name NAME --spec JSON --out data/datasets/<name>.nc
     widenet cells ID [OVERRIDE ...]      list an experiment's cells under the composed config
+    widenet config [OVERRIDE ...]        print the composed, validated config as YAML (Hydra's --cfg job)
+
+Overrides are Hydra's: ``profile=paper``, ``experiment.ID.grid.width=[64,128]``; sweep syntax on a grid
+axis (``experiment.ID.grid.width=64,128,256`` or ``range(16,65,16)``) is read as that list.
+With ``WIDENET_WORKER=1`` (set by the local Snakemake rules) the job commands run in a warm worker
+process (``widenet.worker``) instead of importing torch, xarray and matplotlib themselves.
 """
 
 from __future__ import annotations
@@ -66,7 +72,30 @@ def cmd_cells(args) -> None:
         print(key)
 
 
+def cmd_config(args) -> None:
+    import yaml
+
+    from widenet import config
+
+    try:
+        cfg = config.compose(args.overrides, conf_dir=args.conf_dir)
+    except config.ConfigError as err:
+        raise SystemExit(f"widenet config: {err}") from None
+    print(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), end="")
+
+
+JOB_COMMANDS = ("cell", "aggregate", "plot", "dataset")
+
+
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] and argv[0] in JOB_COMMANDS:
+        from widenet import worker
+
+        if worker.enabled():
+            code = worker.run(argv)
+            if code is not None:
+                raise SystemExit(code)
     parser = argparse.ArgumentParser(prog="widenet", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -100,6 +129,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("experiment")
     p.add_argument("overrides", nargs="*")
     p.set_defaults(func=cmd_cells)
+
+    p = sub.add_parser("config", help="print the composed, validated config")
+    p.add_argument("overrides", nargs="*")
+    p.add_argument("--conf-dir", default=None, help="the Hydra config directory (default: ./conf)")
+    p.set_defaults(func=cmd_config)
 
     args = parser.parse_args(argv)
     args.func(args)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
+import re
 from pathlib import Path
 
 from widenet.registry import DATASET_KINDS, EXPERIMENTS
@@ -34,16 +36,43 @@ def profiles(conf_dir: Path) -> list[str]:
 def _as_value_overrides(overrides: list[str]) -> list[str]:
     """Turn ``a.b=v`` into ``++a.b=v`` so unknown keys reach the schema (which lists allowed keys)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
 
-    parsed = OverridesParser.create().parse_overrides(list(overrides))
+    try:
+        parsed = OverridesParser.create().parse_overrides(list(overrides))
+    except HydraException as err:
+        raise ConfigError(f"override syntax: {err}") from None
     out = []
     for text, ov in zip(overrides, parsed):
         key = ov.key_or_group
         if ov.is_sweep_override():
-            raise ConfigError(f"override {text!r}: sweeps are not supported; give a list, e.g. {key}=[1,2,3]")
+            text = _sweep_as_list(text, ov)
         plain = ov.package is None and not text.startswith(("+", "~"))
         out.append(text if key in GROUPS or not plain else "++" + text)
     return out
+
+
+GRID_KEY = re.compile(r"^experiment\.[^.]+\.grid\.[^.]+$")
+
+
+def _sweep_as_list(text: str, ov) -> str:
+    """A sweep on a grid axis (``experiment.X.grid.width=64,128`` or ``range(16,65,16)``) as that list.
+
+    The cells are the grid's product anyway, so a sweep there means "these values"; a sweep on
+    any other key stays an error.
+    """
+    from hydra.core.override_parser.types import ChoiceSweep, RangeSweep
+
+    key = ov.key_or_group
+    if not GRID_KEY.match(key):
+        raise ConfigError(
+            f"override {text!r}: sweep syntax is only read on a grid axis (experiment.<id>.grid.<axis>); "
+            f"give a list, e.g. {key}=[1,2,3]"
+        )
+    if not isinstance(ov.value(), (ChoiceSweep, RangeSweep)):
+        raise ConfigError(f"override {text!r}: a grid axis takes a list, a,b,c or range(start,stop[,step])")
+    values = list(ov.sweep_iterator())
+    return f"{text.split('=', 1)[0]}={json.dumps(values)}"
 
 
 def compose(overrides: list[str] | tuple[str, ...] = (), conf_dir: str | Path | None = None) -> dict:
@@ -98,6 +127,7 @@ def _schema(conf_dir: Path) -> dict:
             "seed": {"type": "integer", "minimum": 0},
             "datasets": datasets,
             "experiment": obj(experiments),
+            "cell_limits": obj({"mem_mb": {"type": "integer", "minimum": 1}, "runtime": {"type": "integer", "minimum": 1}}),
         }
     )
 
@@ -151,6 +181,21 @@ def validate(cfg: dict, conf_dir: str | Path | None = None) -> None:
                 f"experiment.{exp_id}.settings.dataset: unknown dataset {name!r}; "
                 f"allowed: {', '.join(cfg['datasets']) or '(none defined under datasets)'}"
             )
+        problem = EXPERIMENTS[exp_id].check(exp) if EXPERIMENTS[exp_id].check else None
+        if problem:
+            raise ConfigError(f"experiment.{exp_id}.{problem}")
+    _check_cell_limits(cfg)
+
+
+def _check_cell_limits(cfg: dict) -> None:
+    """Refuse a cell whose estimated memory or runtime (``widenet.resources``) exceeds ``cell_limits``."""
+    from widenet import resources
+
+    for exp_id in cfg["experiment"]:
+        for cell in cells(cfg, exp_id).values():
+            reason = resources.check(cell, cfg["cell_limits"])
+            if reason:
+                raise ConfigError(reason)
 
 
 def _leaf(err):

@@ -1,4 +1,8 @@
-# One job per cell; an aggregate per experiment combines the cells and fits the laws.
+# One job per cell (one store per cell: adding a width computes only the new cells); an aggregate
+# per experiment combines the cells and fits the laws. Locally every job is a fork of the warm
+# worker (widenet.worker), so a cell costs its compute, not an interpreter start. On a cluster the
+# `cells` group packs cells into one submission each (--group-components in profiles/slurm), and
+# every cell asks for what widenet.resources estimates from its params.
 
 
 rule cell:
@@ -16,6 +20,12 @@ rule cell:
     log:
         "logs/{exp}/cells/{cell}.log",
     threads: 1
+    resources:
+        mem_mb=lambda w, attempt: cell_resources(w, attempt)["mem_mb"],
+        runtime=lambda w, attempt: cell_resources(w, attempt)["runtime"],
+        gpu=cell_gpus,
+    group:
+        "cells"
     shell:
         "{params.widenet} cell --config {params.cfg:q} {params.datasets} --device {params.device}"
         " --threads {threads} --out {output} > {log} 2>&1"

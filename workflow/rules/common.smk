@@ -1,5 +1,6 @@
 # Compose and validate the Hydra config once, before the DAG is built; helpers for the rules.
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -23,9 +24,25 @@ class Untracked:
         return str(self.value() if callable(self.value) else self.value)
 
 
-# The CLI under this interpreter and checkout: moving the checkout or the venv recomputes nothing.
-WIDENET = Untracked(f"PYTHONPATH={shlex.quote(SRC)}${{PYTHONPATH:+:$PYTHONPATH}} {shlex.quote(sys.executable)} -m widenet.cli")
+# Jobs run `python -m widenet.cli` from this checkout's src/ with the `python` the active environment
+# resolves: with `--sdm conda` the rule's conda env (environment.yml) comes first on PATH; otherwise
+# the environment running Snakemake, whose bin directory is put in front here. Neither the
+# interpreter's path nor the checkout's is a rerun trigger.
+_BIN = str(Path(sys.executable).parent)
+if os.environ.get("PATH", "").split(os.pathsep)[0] != _BIN:
+    os.environ.update(PATH=os.pathsep.join([_BIN, os.environ.get("PATH", "")]))
 ENV = "../../environment.yml"  # used with `--sdm conda`; jobs import widenet from src/
+
+
+def _worker():
+    """Local jobs go through the warm worker (widenet.worker); cluster jobs and WIDENET_WORKER=0 do not."""
+    local = workflow.executor_plugin is not None and workflow.executor_plugin.common_settings.local_exec
+    return "1" if local and not workflow.remote_exec and os.environ.get("WIDENET_WORKER") != "0" else "0"
+
+
+WIDENET = Untracked(
+    lambda: f"PYTHONPATH={shlex.quote(SRC)}${{PYTHONPATH:+:$PYTHONPATH}} WIDENET_WORKER={_worker()} python -m widenet.cli"
+)
 
 
 def _overrides():
@@ -76,6 +93,32 @@ def cell_datasets(wildcards):
 
 def dataset_args(wildcards, input):
     return " ".join(f"--dataset {name}={path}" for name, path in input.items())
+
+
+def cell_resources(wildcards, attempt=1):
+    """What the cell's job asks the cluster for (widenet.resources.estimate, from its params)."""
+    from widenet import resources
+
+    need = resources.estimate(CELLS[wildcards.exp][wildcards.cell])
+    return {key: value * attempt for key, value in need.items()}
+
+
+def cell_gpus(wildcards):
+    """One GPU for a cell when the configured device is CUDA and the experiment can use it."""
+    return int(str(CFG["device"]).startswith("cuda") and not EXPERIMENTS[wildcards.exp].cpu_only)
+
+
+def stale_temp_files():
+    """Temp files of atomic writes (widenet.store) that a killed job left beside this run's outputs.
+
+    Called from ``onstart``: this run holds Snakemake's lock on these outputs, so no live writer
+    can own a temp file of one of them.
+    """
+    outputs = {Path(p) for p in all_figures()} | {Path(f"data/{exp}.nc") for exp in ACTIVE}
+    outputs |= {Path(f"data/datasets/{name}.nc") for name in CFG["datasets"]}
+    outputs |= {Path(f"data/{exp}/cells/{cell}.nc") for exp in ACTIVE for cell in CELLS[exp]}
+    folders = {p.parent for p in outputs if p.parent.is_dir()}
+    return [t for d in folders for t in d.glob(".*.tmp*") if (d / t.name[1:].split(".tmp")[0].rsplit(".", 1)[0]) in outputs]
 
 
 def laws_caption(store):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
+from scipy import stats
 
 
 @dataclass(frozen=True)
@@ -36,18 +37,56 @@ class Law:
 
 
 def loglog_slope(x, y) -> tuple[float, float, float]:
-    """Least-squares slope, intercept and slope standard error of log y against log x."""
+    """Least-squares slope, intercept and slope standard error of log y against log x
+    (``scipy.stats.linregress`` over the finite points; NaN below 2 points, the SE NaN below 3)."""
     lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
     keep = np.isfinite(lx) & np.isfinite(ly)
     lx, ly = lx[keep], ly[keep]
     if lx.size < 2:
         return float("nan"), float("nan"), float("nan")
-    A = np.stack([lx, np.ones_like(lx)], axis=1)
-    coef, *_ = np.linalg.lstsq(A, ly, rcond=None)
-    dof = max(lx.size - 2, 1)
-    resid = ly - A @ coef
-    se = np.sqrt(resid @ resid / dof / np.sum((lx - lx.mean()) ** 2)) if lx.size > 2 else float("nan")
-    return float(coef[0]), float(coef[1]), float(se)
+    fit = stats.linregress(lx, ly)
+    return float(fit.slope), float(fit.intercept), float(fit.stderr) if lx.size > 2 else float("nan")
+
+
+def loglog_slopes(y: xr.DataArray, dim: str, keep: xr.DataArray | None = None) -> xr.Dataset:
+    """``loglog_slope`` of y against its coordinate ``dim`` for every index of the other dimensions:
+    a Dataset of ``slope``, ``intercept`` and ``slope_se`` over them. Points where ``keep`` is False
+    (or y is not positive and finite) are left out."""
+    if keep is not None:
+        y = y.where(keep)
+    slope, intercept, se = xr.apply_ufunc(
+        lambda v, x: loglog_slope(x, v), y, y[dim], input_core_dims=[[dim], [dim]],
+        output_core_dims=[[], [], []], vectorize=True,
+    )
+    return xr.Dataset({"slope": slope, "intercept": intercept, "slope_se": se})
+
+
+def pooled_loglog_slope(y: xr.DataArray, dim: str, group: str, keep: xr.DataArray | None = None) -> tuple[float, float]:
+    """(slope, SE) of log y against log ``dim`` with one common slope and one intercept per index of
+    ``group`` (least squares with group-centred logs); points where ``keep`` is False or y is not
+    positive and finite are left out."""
+    ly = np.log(y.where(y > 0) if keep is None else y.where(keep & (y > 0)))
+    lx = np.log(y[dim]).where(np.isfinite(ly))
+    dx, dy = lx - lx.mean(dim), ly - ly.mean(dim)
+    sxx, sxy = float((dx * dx).sum()), float((dx * dy).sum())
+    n_points, n_groups = int(np.isfinite(ly).sum()), int((np.isfinite(ly).sum(dim) > 0).sum())
+    dof = n_points - n_groups - 1
+    if sxx <= 0 or n_groups == 0:
+        return float("nan"), float("nan")
+    slope = sxy / sxx
+    resid = float(((dy - slope * dx) ** 2).sum())
+    return slope, (float(np.sqrt(resid / dof / sxx)) if dof > 0 else float("nan"))
+
+
+def slope_through_origin(x, y, se) -> tuple[float, float]:
+    """Unweighted least-squares slope of y = a·x (no intercept) and its standard error from the
+    independent per-point standard errors ``se``: a = Σxy/Σx², SE = √(Σx²se²)/Σx². Unweighted:
+    weights 1/se² estimated from the same samples would favour the points that fluctuated low."""
+    x, y, se = (np.asarray(v, float) for v in (x, y, se))
+    den = np.sum(x * x)
+    if den == 0:  # no point in the fit range
+        return float("nan"), float("nan")
+    return float(np.sum(x * y) / den), float(np.sqrt(np.sum(x * x * se * se)) / den)
 
 
 def attach(ds: xr.Dataset, laws: list[Law]) -> xr.Dataset:

@@ -84,17 +84,6 @@ def _unit_inputs(angles_deg, dim: int, cell: Cell) -> torch.Tensor:
     return x.to(dtype=cell.dtype, device=cell.device)
 
 
-def _through_origin(x, y, se) -> tuple[float, float]:
-    """Unweighted least-squares slope of y = a·x (no intercept) and its standard error from the
-    independent per-point standard errors ``se``: a = Σxy/Σx², SE = √(Σx²se²)/Σx². Unweighted:
-    weights 1/se² estimated from the same samples would favour the points that fluctuated low."""
-    x, y, se = (np.asarray(v, float) for v in (x, y, se))
-    den = np.sum(x * x)
-    if den == 0:  # no point in the fit range
-        return float("nan"), float("nan")
-    return float(np.sum(x * y) / den), float(np.sqrt(np.sum(x * x * se * se)) / den)
-
-
 # --- A3 deep-linear: Hanin §3.2, eq. 3.2.3 ----------------------------------------------------------
 PDF_POINTS = np.linspace(-5.0, 5.0, 161)  # where the exact density is tabulated, in exact SDs from the mean
 
@@ -172,8 +161,8 @@ def summarize_deep_linear(ds: xr.Dataset, config: dict) -> xr.Dataset:
     fits = {}
     for name, sample, se, exact, sign in [("mean", sel.log_norm_mean, sel.log_norm_mean_se, sel.exact_mean, -1),
                                           ("var", sel.log_norm_var, sel.log_norm_var_se, sel.exact_var, 1)]:
-        slope, slope_se = _through_origin(sel.beta, sample, se)
-        exact_slope = _through_origin(sel.beta, exact, se)[0]  # = N·per-layer exact moment: ∓½ + O(1/N)
+        slope, slope_se = laws.slope_through_origin(sel.beta, sample, se)
+        exact_slope = laws.slope_through_origin(sel.beta, exact, se)[0]  # = N·per-layer exact moment: ∓½ + O(1/N)
         fits[name] = (slope, slope_se)
         found.append(laws.Law(
             f"{name}_slope_N{largest}", slope, sign * 0.5, 3 * slope_se + abs(exact_slope - sign * 0.5),
@@ -194,8 +183,8 @@ def gp_limit(cell: Cell) -> xr.Dataset:
     activation (C_W at criticality, no bias) and depth, against the GP of Hanin Theorem 3.3.1:
     empirical covariance (known zero mean) with SEs, KS distance of each marginal z_a/√K to N(0, 1)
     (K = K⁽ᴸ⁾(x, x) of eq. 3.3.1, the same for all unit-norm inputs), excess kurtosis 3κ₄/K² with
-    bootstrap SE and its theory, and the first ``n_scatter`` outputs. ``conditional`` sampler.
-    The NNGP covariance matrix is added once by ``summarize_gp_limit``."""
+    bootstrap SE and its theory, the NNGP covariance matrix, and the first ``n_scatter`` outputs.
+    ``conditional`` sampler."""
     p = cell.params
     width, n, acts, depths = p["width"], p["n_networks"], list(p["activations"]), list(p["depths"])
     x = _unit_inputs(p["angles_deg"], p["input_dim"], cell)
@@ -203,7 +192,7 @@ def gp_limit(cell: Cell) -> xr.Dataset:
     shape = (len(acts), len(depths))
     cov, cov_se = np.empty(shape + (k, k)), np.empty(shape + (k, k))
     ks, ks_p, kurt, kurt_se = (np.empty(shape + (k,)) for _ in range(4))
-    variance, kurt_theory = np.empty(shape), np.empty(shape)
+    variance, kurt_theory, nngp = np.empty(shape), np.empty(shape), np.empty(shape + (k, k))
     scatter = np.empty(shape + (n_scatter, k), dtype=np.float32)
     for (a, act), (j, depth) in cell.progress(
         [(pa, pd) for pa in enumerate(acts) for pd in enumerate(depths)], "activation × depth"
@@ -215,6 +204,7 @@ def gp_limit(cell: Cell) -> xr.Dataset:
         cov[a, j], cov_se[a, j] = prod.mean(0).cpu().numpy(), (prod.std(0) / np.sqrt(n)).cpu().numpy()
         variance[a, j], ratio = single_input_recursion(act, width, depth, weight_std=w_std, k1=w_std**2 / x.shape[1])
         kurt_theory[a, j] = 3 * (finite_width.relu_fourth_cumulant_ratio(width, depth) if act == "relu" else ratio)
+        nngp[a, j] = kernels.analytic(x.double().cpu(), depth=depth, activation=act, weight_std=w_std)["nngp"].numpy()
         scaled = z.double().cpu().numpy() / np.sqrt(variance[a, j])
         for i in range(k):
             test = stats.kstest(scaled[:, i], "norm")
@@ -229,6 +219,7 @@ def gp_limit(cell: Cell) -> xr.Dataset:
         {
             "covariance": (mat, cov, {"long_name": "empirical output covariance E[z(x_a) z(x_b)]", **one}),
             "covariance_se": (mat, cov_se, {"long_name": "standard error of the empirical covariance", **one}),
+            "nngp_covariance": (mat, nngp, {"long_name": "NNGP covariance K⁽ᴸ⁾(x_a, x_b) (Hanin eq. 3.3.1, kernels.analytic)", **one}),
             "nngp_variance": (pair, variance, {"long_name": "NNGP variance K⁽ᴸ⁾(x, x) of a unit-norm input (eq. 3.3.1)", **one}),
             "ks_distance": (vec, ks, {"long_name": "KS distance of z(x_a)/√K⁽ᴸ⁾(x_a, x_a) to N(0, 1)", **one}),
             "ks_pvalue": (vec, ks_p, {"long_name": "KS test p-value of z(x_a)/√K⁽ᴸ⁾(x_a, x_a) against N(0, 1)", **one}),
@@ -253,15 +244,7 @@ def gp_limit(cell: Cell) -> xr.Dataset:
 def summarize_gp_limit(ds: xr.Dataset, config: dict) -> xr.Dataset:
     """Covariance error vs width and the laws: covariance = NNGP within MC error at the largest width,
     KS distance decreasing with width (log-log slope < 0) per activation and depth."""
-    s = config["settings"]
-    x = kernels.unit_vectors(torch.as_tensor(np.radians(s["angles_deg"]), dtype=torch.float64), s["input_dim"])
-    nngp = np.stack([
-        np.stack([kernels.analytic(x, depth=int(depth), activation=str(act), weight_std=_critical_weight_std(str(act)))["nngp"].numpy()
-                  for depth in ds.depth.values])
-        for act in ds.activation.values
-    ])
-    ds["nngp_covariance"] = (("activation", "depth", "input", "input_2"), nngp,
-                             {"long_name": "NNGP covariance K⁽ᴸ⁾(x_a, x_b) (Hanin eq. 3.3.1, kernels.analytic)", "units": "1"})
+    ds["nngp_covariance"] = ds.nngp_covariance.isel(width=0, drop=True)  # the same in every cell
     diff = ds.covariance - ds.nngp_covariance
     ds["covariance_rel_error"] = (
         np.sqrt((diff**2).sum(("input", "input_2")) / (ds.nngp_covariance**2).sum(("input", "input_2")))
@@ -278,16 +261,16 @@ def summarize_gp_limit(ds: xr.Dataset, config: dict) -> xr.Dataset:
         z = ds.covariance_z.sel(activation=act, width=largest).values[..., upper]
         found.append(laws.Law(f"covariance_{act}", float(z.max()), 0.0, 4.0,
                               f"{act}, N = {largest}: largest |Ĉ − K_NNGP|/SE over depths and input pairs"))
-    slopes = np.full((ds.sizes["activation"], ds.sizes["depth"]), np.nan)
-    for a, act in enumerate(ds.activation.values):
-        for j, depth in enumerate(ds.depth.values):
-            curve = ds.ks_distance_mean.sel(activation=act, depth=depth)
-            slopes[a, j] = laws.loglog_slope(ds.width, curve)[0]
+    slopes = laws.loglog_slopes(ds.ks_distance_mean, "width").slope
+    for act in ds.activation.values:
+        for depth in ds.depth.values:
+            curve, slope = ds.ks_distance_mean.sel(activation=act, depth=depth), float(slopes.sel(activation=act, depth=depth))
             ratio = float(curve.sel(width=largest) / curve.sel(width=smallest))
-            found.append(laws.Law(f"ks_slope_{act}_L{int(depth)}", slopes[a, j], 0.0, 0.0,
+            found.append(laws.Law(f"ks_slope_{act}_L{int(depth)}", slope, 0.0, 0.0,
                                   f"{act}, L = {int(depth)}: slope of log KS vs log width (must be < 0; "
-                                  f"KS(N={largest})/KS(N={smallest}) = {ratio:.2f})", holds=slopes[a, j] < 0))
-    ds["ks_slope"] = (("activation", "depth"), slopes, {"long_name": "log-log slope of the mean KS distance vs width", "units": "1"})
+                                  f"KS(N={largest})/KS(N={smallest}) = {ratio:.2f})", holds=slope < 0))
+    ds["ks_slope"] = slopes.transpose("activation", "depth").assign_attrs(
+        long_name="log-log slope of the mean KS distance vs width", units="1")
     return laws.attach(ds, found)
 
 
@@ -342,9 +325,9 @@ def summarize_fourth_cumulant(ds: xr.Dataset, config: dict) -> xr.Dataset:
     for act in ds.activation.values:
         sel = ds.sel(activation=act).stack(point=("width", "depth"))
         sel = sel.where(sel.depth_over_width <= r_max + 1e-12, drop=True)
-        slope, se = _through_origin(sel.depth_over_width, sel.kappa4_ratio, sel.kappa4_ratio_se)
-        expect = _through_origin(sel.depth_over_width, sel.kappa4_ratio_leading, sel.kappa4_ratio_se)[0]
-        curved = (_through_origin(sel.depth_over_width, sel.kappa4_ratio_exact, sel.kappa4_ratio_se)[0]
+        slope, se = laws.slope_through_origin(sel.depth_over_width, sel.kappa4_ratio, sel.kappa4_ratio_se)
+        expect = laws.slope_through_origin(sel.depth_over_width, sel.kappa4_ratio_leading, sel.kappa4_ratio_se)[0]
+        curved = (laws.slope_through_origin(sel.depth_over_width, sel.kappa4_ratio_exact, sel.kappa4_ratio_se)[0]
                   if act == "relu" else np.nan)
         slopes.append(slope), ses.append(se), theory.append(expect), exact_fit.append(curved)
         found.append(laws.Law(

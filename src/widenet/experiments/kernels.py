@@ -10,8 +10,6 @@ import xarray as xr
 
 from widenet import kernels, laws, tangents
 from widenet.cells import Cell
-from widenet.config import stream_seed
-from widenet.datasets import unit_sphere
 from widenet.models import MLP
 
 CRITICAL_WEIGHT_STD = {"relu": math.sqrt(2.0)}  # C_W = 2 for relu (He); C_W = 1 otherwise
@@ -125,37 +123,41 @@ def random_features_kernel(cell: Cell) -> xr.Dataset:
     )[:, 0, :]
     limit = kernels.arccos_kernel(x0, xs)[0]
     sup_err = (k - limit).abs().amax(-1)
+    eig = gram_spectrum(p["spectrum_points"], p["spectrum_dim"], cell.generator("spectrum"))
     return xr.Dataset(
         {
             "kernel": (("seed", "angle"), k.cpu().numpy(), {"long_name": "random-features kernel k_d(x, x_φ)", "units": "1"}),
             "sup_error": ("seed", sup_err.cpu().numpy(), {"long_name": "sup over angles of |k_d − k|", "units": "1"}),
+            "limit": ("angle", limit.cpu().numpy(), {"long_name": "arc-cosine kernel (1/2π)(sin φ + (π − φ) cos φ)", "units": "1"}),
+            "eigenvalue": ("eigen_index", eig, {
+                "long_name": f"eigenvalue λ_i of the arc-cosine Gram matrix of {p['spectrum_points']} uniform points on "
+                             f"S^{p['spectrum_dim'] - 1}", "units": "1"}),
         },
-        coords={"seed": ("seed", np.arange(p["n_seeds"]), {"long_name": "feature draw"}), "angle": _angle_coord(phi)},
+        coords={"seed": ("seed", np.arange(p["n_seeds"]), {"long_name": "feature draw"}), "angle": _angle_coord(phi),
+                "eigen_index": ("eigen_index", np.arange(1, eig.size + 1), {"long_name": "eigenvalue rank i", "units": "1"})},
     )
 
 
-def _gram_spectrum(n: int, dim: int, seed: int) -> np.ndarray:
-    """Descending eigenvalues of the arc-cosine Gram matrix of n uniform points on S^(dim−1)."""
-    x = unit_sphere(n, dim, torch.Generator().manual_seed(seed))
-    return torch.linalg.eigvalsh(kernels.arccos_kernel(x)).flip(0).numpy()
+def gram_spectrum(n: int, dim: int, generator: torch.Generator) -> np.ndarray:
+    """Descending eigenvalues of the arc-cosine Gram matrix of n uniform points on S^(dim−1) (Pleiss obs. 2)."""
+    x = torch.nn.functional.normalize(torch.randn(n, dim, generator=generator, dtype=torch.float64, device=generator.device), dim=1)
+    return torch.linalg.eigvalsh(kernels.arccos_kernel(x)).flip(0).cpu().numpy()
 
 
 def summarize_random_features_kernel(ds: xr.Dataset, config: dict) -> xr.Dataset:
-    s = config["settings"]
-    phi = torch.tensor(ds.angle.values)
-    x0 = kernels.unit_vectors(torch.zeros(1), s["input_dim"], dtype=torch.float64)
-    ds["limit"] = ("angle", kernels.arccos_kernel(x0, kernels.unit_vectors(phi, s["input_dim"], dtype=torch.float64))[0].numpy(),
-                   {"long_name": "arc-cosine kernel (1/2π)(sin φ + (π − φ) cos φ)", "units": "1"})
+    """Mean sup-error and its slope in d; the Gram spectrum averaged rank by rank over the cells' independent
+    draws of points, and its decay exponent."""
+    ds["limit"] = ds.limit.isel(n_features=0, drop=True)  # the same in every cell
     ds["sup_error_mean"] = ds.sup_error.mean("seed").assign_attrs(long_name="mean sup-error over draws", units="1")
     ds["sup_error_se"] = (ds.sup_error.std("seed") / np.sqrt(ds.sizes["seed"])).assign_attrs(
         long_name="standard error of the mean sup-error", units="1")
     slope, intercept, se = laws.loglog_slope(ds.n_features, ds.sup_error_mean)
     ds["fit_intercept"] = ((), intercept, {"long_name": "intercept of the log-log fit of sup-error vs d", "units": "1"})
 
-    eig = _gram_spectrum(s["spectrum_points"], s["spectrum_dim"], stream_seed("random-features-kernel", "spectrum", config["seed"]))
-    index = np.arange(1, eig.size + 1)
-    ds["eigenvalue"] = ("eigen_index", eig, {"long_name": "eigenvalue λ_i of the arc-cosine Gram matrix", "units": "1"})
-    ds = ds.assign_coords(eigen_index=("eigen_index", index, {"long_name": "eigenvalue rank i", "units": "1"}))
+    draws = ds.sizes["n_features"]
+    ds["eigenvalue"] = ds.eigenvalue.mean("n_features").assign_attrs(
+        long_name=f"eigenvalue λ_i of the arc-cosine Gram matrix, mean over {draws} draws of the points", units="1")
+    eig, index = ds.eigenvalue.values, ds.eigen_index.values
     lo, hi = 10, eig.size // 4  # fit range: past the top few, before the finite-n floor
     alpha = -laws.loglog_slope(index[lo:hi], eig[lo:hi])[0]
     ds["spectrum_fit_range"] = ("end", [lo + 1, hi], {"long_name": "eigenvalue ranks fitted (first, last)", "units": "1"})
@@ -227,14 +229,11 @@ def summarize_ntk_convergence(ds: xr.Dataset, config: dict) -> xr.Dataset:
     ds["rel_error_mean"] = ds.rel_error.mean("seed").assign_attrs(long_name="mean relative Frobenius error", units="1")
     ds["rel_error_se"] = (ds.rel_error.std("seed") / np.sqrt(ds.sizes["seed"])).assign_attrs(
         long_name="standard error of the mean relative error", units="1")
-    found, slopes = [], np.full((ds.sizes["parameterization"], ds.sizes["depth"], ds.sizes["activation"]), np.nan)
-    for i, par in enumerate(ds.parameterization.values):
-        for j, depth in enumerate(ds.depth.values):
-            for k, act in enumerate(ds.activation.values):
-                curve = ds.rel_error_mean.sel(parameterization=par, depth=depth, activation=act)
-                slopes[i, j, k] = laws.loglog_slope(ds.width, curve)[0]
-                found.append(laws.Law(f"slope_{par}_L{depth}_{act}", slopes[i, j, k], -0.5, 0.1,
-                                      f"{par} init, depth {depth}, {act}: slope of relative NTK error vs width"))
-    ds["slope"] = (("parameterization", "depth", "activation"), slopes,
-                   {"long_name": "fitted log-log slope of the relative error vs width", "units": "1"})
+    slopes = laws.loglog_slopes(ds.rel_error_mean, "width").slope.transpose("parameterization", "depth", "activation")
+    ds["slope"] = slopes.assign_attrs(long_name="fitted log-log slope of the relative error vs width", units="1")
+    found = [
+        laws.Law(f"slope_{par}_L{depth}_{act}", float(slopes.sel(parameterization=par, depth=depth, activation=act)), -0.5, 0.1,
+                 f"{par} init, depth {depth}, {act}: slope of relative NTK error vs width")
+        for par in ds.parameterization.values for depth in ds.depth.values for act in ds.activation.values
+    ]
     return laws.attach(ds, found)

@@ -42,6 +42,9 @@ class Experiment:
     grid: dict = field(default_factory=dict)
     summarize: str | None = None
     cpu_only: bool = False  # numerics that run on the CPU whatever the configured device
+    # torch-free cross-field check of the experiment's config (settings, grid): None when fine, else
+    # "<key>: <what is wrong and why>"; config.validate raises it as a ConfigError before any job runs
+    check: Callable[[dict], str | None] | None = None
 
     @property
     def family(self) -> str:
@@ -221,6 +224,37 @@ EXPERIMENTS: dict[str, Experiment] = {
         ),
     ]
 }
+
+def _twice_differentiable(exp: dict) -> str | None:
+    """Second derivatives of relu do not exist (σ'' is a Dirac mass at 0): autograd's Hessian drops those
+    terms, so it neither is the Hessian across kinks nor bounds the Taylor remainder of eq. 1."""
+    if "relu" in exp["grid"]["activation"]:
+        return ("grid.activation: relu is not allowed: the output Hessian needs σ'' and relu's is a Dirac mass "
+                "at 0 (zero almost everywhere), so ‖∇²f‖ would miss the curvature at the kinks; "
+                f"allowed: {', '.join(a for a in ACTIVATIONS if a != 'relu')}")
+    return None
+
+
+CURVATURE_EXPERIMENTS = [
+    Experiment(
+        id="hessian-scaling",
+        title="The output Hessian vanishes like width^(-1/2) (up to an extreme-value √log m) while ‖∇f‖² → Θ(x, x)",
+        source="002 Liu–Zhu–Belkin eq. 1, Theorem 4; 001 Hanin §2.2 (eq. 2.2.7)",
+        compute="widenet.experiments.hessian_scaling:hessian_scaling",
+        summarize="widenet.experiments.hessian_scaling:summarize_hessian_scaling",
+        plot="widenet.figures.hessian_scaling:plot",
+        settings={
+            "dataset": string(),
+            "n_seeds": pos_int(),
+            "bias_std": number(0.0),
+            "tol": number(0.0, exclusive=True),
+            "max_parameters": pos_int(),
+        },
+        grid={"activation": axis(choice(ACTIVATIONS)), "depth": axis(pos_int()), "width": axis(pos_int())},
+        check=_twice_differentiable,
+    ),
+]
+EXPERIMENTS.update({e.id: e for e in CURVATURE_EXPERIMENTS})
 
 DATASET_KINDS = {
     "sphere": {"n": pos_int(), "dim": pos_int(), "seed": {"type": "integer"}},

@@ -146,3 +146,27 @@ def test_loss_factor_c_sets_the_first_step():
         moved = traj.train_outputs[1] - traj.train_outputs[0]
         assert torch.allclose(moved, -c * 1e-6 * kernel @ r0, rtol=1e-4, atol=1e-13), loss
         assert math.isclose(KERNEL_FACTOR[loss](8), c)
+
+
+class _Wrapped(torch.nn.Module):
+    """An MLP hidden from the closed-form fast path (trains through torch.func)."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return self.net(x)
+
+
+@pytest.mark.parametrize("linearized", [False, True])
+def test_mlp_fast_path_equals_torch_func(linearized):
+    x, y, gen = _data()
+    model = _mlp(gen, activation="tanh", depth=3, width=16)
+    params = model.sample_parameters(2, gen)
+    kw = dict(lr=0.2, steps=10, weight_decay=0.01, params=params, linearized=linearized, x_test=x[:3], checkpoint_every=5)
+    fast = gradient_descent(model, x, y, **kw)
+    slow = gradient_descent(_Wrapped(model), x, y, **(kw | {"params": {f"net.{k}": v for k, v in params.items()}}))
+    assert torch.allclose(fast.loss, slow.loss, rtol=1e-12)
+    assert torch.allclose(fast.test_outputs, slow.test_outputs, rtol=1e-12, atol=1e-14)
+    assert torch.allclose(fast.checkpoints["weight2"], slow.checkpoints["net.weight2"], rtol=1e-12, atol=1e-14)

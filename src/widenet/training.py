@@ -23,6 +23,7 @@ holds the step (−1 when it never diverged), and a warning names how many diver
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
@@ -30,6 +31,8 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 import torch
 from torch import func as tf
+
+from widenet import models
 
 Tensor = torch.Tensor
 Params = dict[str, Tensor]
@@ -142,37 +145,69 @@ def gradient_descent(
     _check_settings(lr, steps, loss, weight_decay)
     record = _steps(record_every, steps, "record_every")
     keep = set() if checkpoint_every is None else _steps(checkpoint_every, steps, "checkpoint_every")
-    plain = scalar_outputs(model)
-    f = _linearized_outputs(plain) if linearized else (lambda theta, _theta0, x_: plain(theta, x_))
     _check_output(model, theta0, ensemble, x)
-    step = _step_function(f, loss, weight_decay)
     if ensemble is None:  # one network: an ensemble of one
         theta0 = {k: v.unsqueeze(0) for k, v in theta0.items()}
-    trajectory = _descend(step, f, theta0, x, y, x_test, lr, steps, record, keep, progress)
+    backend = _mlp_backend if isinstance(model, models.MLP) else _generic_backend
+    outputs, step = backend(model, theta0, x, loss, weight_decay, linearized)
+    trajectory = _descend(step, outputs, theta0, x, y, x_test, lr, steps, record, keep, progress)
     if ensemble is None:
         trajectory = _squeeze_ensemble(trajectory)
     trajectory.loss_name, trajectory.lr, trajectory.linearized = loss, float(lr), linearized
     return trajectory
 
 
-def _step_function(f, loss: str, weight_decay: float):
-    """(θ, θ₀, x, y) ↦ (outputs, loss, ∇L) for one network, vmapped over the ensemble dimension."""
+def _weight_decay(theta: Params, grad: Params, total: Tensor, weight_decay: float, lead: int):
+    """Adds λ‖θ‖² to the loss and 2λθ to the gradient (``lead`` ensemble dims are kept)."""
+    if not weight_decay:
+        return total, grad
+    total = total + weight_decay * sum((t * t).flatten(lead).sum(-1) for t in theta.values())
+    return total, {k: g + 2.0 * weight_decay * theta[k] for k, g in grad.items()}
+
+
+def _generic_backend(model, theta0: Params, x: Tensor, loss: str, weight_decay: float, linearized: bool):
+    """Any module through ``torch.func``: (outputs(θ, x), step(θ, x, y) ↦ (f, L, ∇L)), vmapped over the ensemble."""
     value, derivative = LOSSES[loss]
+    plain = scalar_outputs(model)
+    f = _linearized_outputs(plain) if linearized else (lambda theta, _theta0, x_: plain(theta, x_))
 
-    def single(theta: Params, theta0: Params, x: Tensor, y: Tensor):
-        out, pullback = tf.vjp(lambda p: f(p, theta0, x), theta)
+    def single(theta: Params, th0: Params, x_: Tensor, y: Tensor):
+        out, pull = tf.vjp(lambda p: f(p, th0, x_), theta)
         r = out - y
-        (grad,) = pullback(derivative(r))
-        total = value(r)
-        if weight_decay:
-            total = total + weight_decay * sum((t * t).sum() for t in theta.values())
-            grad = {k: g + 2.0 * weight_decay * theta[k] for k, g in grad.items()}
-        return out, total, grad
+        (grad,) = pull(derivative(r))
+        return (out, *_weight_decay(theta, grad, value(r), weight_decay, 0))
 
-    return tf.vmap(single, (0, 0, None, None))
+    step, out = tf.vmap(single, (0, 0, None, None)), tf.vmap(f, (0, 0, None))
+    return (lambda theta, x_: out(theta, theta0, x_)), (lambda theta, x_, y: step(theta, theta0, x_, y))
 
 
-def _descend(step, f, theta0, x, y, x_test, lr, steps, record, keep, progress) -> Trajectory:
+def _mlp_backend(model: models.MLP, theta0: Params, x: Tensor, loss: str, weight_decay: float, linearized: bool):
+    """``widenet.models.MLP`` by its closed-form derivatives (batched matmuls over the ensemble,
+    no autograd); the linearized gradient J(θ₀)ᵀ·∂ℓ/∂f reuses one forward pass at θ₀."""
+    value, derivative = LOSSES[loss]
+    if linearized:
+        pull0 = models.pullback(model, theta0, x)[1]
+
+        def outputs(theta: Params, x_: Tensor) -> Tensor:
+            primal, tangent = models.jvp(model, theta0, x_, {k: theta[k] - theta0[k] for k in theta0})
+            return primal + tangent
+
+        def pullback(theta: Params, x_: Tensor):
+            return outputs(theta, x_), pull0
+    else:
+        outputs = functools.partial(models.outputs, model)
+        pullback = functools.partial(models.pullback, model)
+
+    def step(theta: Params, x_: Tensor, y: Tensor):
+        out, pull = pullback(theta, x_)
+        r = out - y
+        return (out, *_weight_decay(theta, pull(derivative(r)), value(r), weight_decay, 1))
+
+    return outputs, step
+
+
+def _descend(step, outputs, theta0, x, y, x_test, lr, steps, record, keep, progress) -> Trajectory:
+    """The GD loop: one ensemble step per iteration; records outputs and checkpoints, flags divergence."""
     theta = {name: t.clone() for name, t in theta0.items()}  # updated in place
     n_nets = next(iter(theta.values())).shape[0]
     like = next(iter(theta.values()))
@@ -180,18 +215,17 @@ def _descend(step, f, theta0, x, y, x_test, lr, steps, record, keep, progress) -
     diverged_at = torch.full((n_nets,), -1, dtype=torch.int64, device=like.device)
     losses = torch.full((n_nets, steps + 1), float("nan"), dtype=like.dtype, device=like.device)
     train_out, test_out, saved = [], [], []
-    test_f = tf.vmap(f, (0, 0, None)) if x_test is not None else None
     iterator = range(steps + 1) if progress is None else progress(range(steps + 1))
     for k in iterator:
-        out, total, grad = step(theta, theta0, x, y)
+        out, total, grad = step(theta, x, y)
         finite = torch.isfinite(total)
         diverged_at = torch.where(active & ~finite, k, diverged_at)
         active = active & finite
         losses[:, k] = torch.where(active, total.detach(), float("nan"))
         if k in record:
             train_out.append(out.detach())
-            if test_f is not None:
-                test_out.append(test_f(theta, theta0, x_test).detach())
+            if x_test is not None:
+                test_out.append(outputs(theta, x_test).detach())
         if k in keep:
             saved.append({name: t.detach().clone() for name, t in theta.items()})
         if k < steps:

@@ -18,6 +18,7 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/datasets.smk"
 include: "workflow/rules/cells.smk"
+include: "workflow/rules/training.smk"
 include: "workflow/rules/figures.smk"
 
 

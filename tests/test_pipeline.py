@@ -59,7 +59,7 @@ def test_stores_figures_and_caching(workflow):
     assert [o for o in workflow.scheduled_outputs(wider) if "/cells/" in o] == ["data/sphere-projection/cells/p-32.nc"]
 
     # (b) changing only plotting code reruns only the figure rule
-    plot_code = workflow.path / "src/widenet/figures/initialization.py"
+    plot_code = workflow.path / "src/widenet/figures/sphere_projection.py"
     plot_code.write_text(plot_code.read_text() + "\n# a cosmetic change\n")
     assert workflow.dry_run_jobs(TINY) == {"figure": 1, "all": 1}
 

@@ -88,15 +88,25 @@ def _object_strings(ds: xr.Dataset) -> xr.Dataset:
     return ds.assign_coords({name: c.astype(object) for name, c in ds.coords.items() if c.dtype.kind in "US"})
 
 
-def run_cell(cfg: dict, *, device: str = "auto", datasets: dict[str, str | Path] | None = None) -> xr.Dataset:
-    """Compute one cell; returns its dataset with outer axes as length-1 dims and provenance attrs."""
+def run_cell(
+    cfg: dict, *, device: str = "auto", datasets: dict[str, str | Path] | None = None, stage: str = "compute"
+) -> xr.Dataset:
+    """Compute one cell; returns its dataset with outer axes as length-1 dims and provenance attrs.
+
+    ``stage="train"`` runs the experiment's ``train`` function instead (its parameter checkpoints,
+    ``data/<id>/checkpoints/<cell>.nc``, which the ``compute`` stage then reads as the dataset
+    named ``checkpoints``).
+    """
     exp = EXPERIMENTS[cfg["experiment"]]
+    if stage not in ("compute", "train") or getattr(exp, stage) is None:
+        raise ValueError(f"stage {stage!r}: {exp.id} has no such function; allowed: compute"
+                         + (", train" if exp.train else ""))
     cell = Cell.from_config(
         cfg, device="cpu" if exp.cpu_only else device,
         datasets={name: store.read(path) for name, path in (datasets or {}).items()},
     )
     start = time.perf_counter()
-    ds = exp.load("compute")(cell)
+    ds = exp.load(stage)(cell)
     if cell.device.type == "cuda":
         torch.cuda.synchronize(cell.device)
     wall = time.perf_counter() - start

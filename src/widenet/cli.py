@@ -32,7 +32,7 @@ def cmd_cell(args) -> None:
 
     _threads(args.threads)
     datasets = dict(item.split("=", 1) for item in args.dataset)
-    ds = cells.run_cell(json.loads(args.config), device=args.device, datasets=datasets)
+    ds = cells.run_cell(json.loads(args.config), device=args.device, datasets=datasets, stage=args.stage)
     store.write(ds, args.out)
     print(f"wrote {args.out} in {ds.attrs['wall_time_s']:.2f} s on {ds.attrs['device']}", file=sys.stderr)
 
@@ -105,6 +105,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--dataset", action="append", default=[], metavar="NAME=PATH")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--stage", choices=["compute", "train"], default="compute",
+                   help="train: the experiment's training checkpoints (data/<id>/checkpoints/<cell>.nc)")
     p.set_defaults(func=cmd_cell)
 
     p = sub.add_parser("aggregate", help="combine cells into an experiment store")

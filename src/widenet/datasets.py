@@ -16,7 +16,7 @@ def unit_sphere(n: int, dim: int, generator: torch.Generator, dtype=torch.float6
 
 def make(name: str, spec: dict) -> xr.Dataset:
     """Build dataset ``name`` from its config entry (``kind`` plus that kind's fields)."""
-    gen = torch.Generator().manual_seed(stream_seed("dataset", name, spec["seed"]))
+    gen = torch.Generator().manual_seed(stream_seed("dataset", name, spec.get("seed", 0)))
     if spec["kind"] == "sphere":
         x = unit_sphere(spec["n"], spec["dim"], gen).numpy()
         return xr.Dataset(
@@ -26,4 +26,49 @@ def make(name: str, spec: dict) -> xr.Dataset:
                 "feature": ("feature", range(spec["dim"]), {"long_name": "input coordinate"}),
             },
         )
+    if spec["kind"] == "sphere-teacher":
+        return sphere_teacher(spec["n"], spec["n_test"], spec["dim"], gen)
+    if spec["kind"] == "points":
+        return points(spec["x"], spec["y"], name)
     raise ValueError(f"unknown dataset kind {spec['kind']!r} for dataset {name!r}")
+
+
+def teacher(x: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:
+    """The smooth single-index teacher y = sin(2√d·⟨u, x⟩) (|u| = 1): O(1) targets on the unit sphere."""
+    return torch.sin(2.0 * x.shape[-1] ** 0.5 * (x @ direction))
+
+
+def sphere_teacher(n: int, n_test: int, dim: int, generator: torch.Generator) -> xr.Dataset:
+    """Training data for the training family: n train and n_test test inputs uniform on S^(dim−1),
+    labelled by ``teacher`` with a random unit direction u."""
+    x, x_test = unit_sphere(n, dim, generator), unit_sphere(n_test, dim, generator)
+    u = unit_sphere(1, dim, generator)[0]
+    feature = ("feature", range(dim), {"long_name": "input coordinate"})
+    return xr.Dataset(
+        {
+            "x": (("sample", "feature"), x.numpy(), {"long_name": "training input on the unit sphere", "units": "1"}),
+            "y": ("sample", teacher(x, u).numpy(), {"long_name": "teacher target sin(2√d·⟨u, x⟩)", "units": "1"}),
+            "x_test": (("test_sample", "feature"), x_test.numpy(), {"long_name": "test input on the unit sphere", "units": "1"}),
+            "y_test": ("test_sample", teacher(x_test, u).numpy(), {"long_name": "teacher target at the test inputs", "units": "1"}),
+            "teacher_direction": ("feature", u.numpy(), {"long_name": "teacher direction u", "units": "1"}),
+        },
+        coords={
+            "sample": ("sample", range(n), {"long_name": "training input index"}),
+            "test_sample": ("test_sample", range(n_test), {"long_name": "test input index"}),
+            "feature": feature,
+        },
+    )
+
+
+def points(x: list[float], y: list[float], name: str = "points") -> xr.Dataset:
+    """Given one-dimensional training points (x_i, y_i), e.g. Petersen–Zech Figure 11.3's three."""
+    if len(x) != len(y):
+        raise ValueError(f"dataset {name!r}: x and y must have the same length, got {len(x)} and {len(y)}")
+    return xr.Dataset(
+        {
+            "x": (("sample", "feature"), [[float(v)] for v in x], {"long_name": "training input", "units": "1"}),
+            "y": ("sample", [float(v) for v in y], {"long_name": "training target", "units": "1"}),
+        },
+        coords={"sample": ("sample", range(len(x)), {"long_name": "training point index"}),
+                "feature": ("feature", [0], {"long_name": "input coordinate"})},
+    )

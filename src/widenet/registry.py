@@ -14,9 +14,11 @@ and the three functions (see README, "Adding an experiment").
 
 from __future__ import annotations
 
+import ast
 import importlib
 import importlib.util
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 from widenet.schema import (
@@ -37,7 +39,7 @@ class Experiment:
     title: str
     source: str
     compute: str
-    plot: str
+    plot: str | None = None  # default: widenet.figures.<id with underscores>:plot
     settings: dict = field(default_factory=dict)
     grid: dict = field(default_factory=dict)
     summarize: str | None = None
@@ -45,6 +47,10 @@ class Experiment:
     # torch-free cross-field check of the experiment's config (settings, grid): None when fine, else
     # "<key>: <what is wrong and why>"; config.validate raises it as a ConfigError before any job runs
     check: Callable[[dict], str | None] | None = None
+
+    def __post_init__(self):
+        if self.plot is None:
+            object.__setattr__(self, "plot", f"widenet.figures.{self.id.replace('-', '_')}:plot")
 
     @property
     def family(self) -> str:
@@ -57,36 +63,39 @@ class Experiment:
         return getattr(importlib.import_module(module), name)
 
     def plot_module_files(self) -> list[str]:
-        """Source files of the plotting code (figure rules depend on them, cells do not)."""
-        spec = importlib.util.find_spec(self.plot.split(":")[0])
-        style = importlib.util.find_spec("widenet.figures.style")
-        return [spec.origin, style.origin]
+        """Source files of the plotting code: the plot module and the ``widenet.figures`` modules it
+        imports (e.g. ``style``), found without importing them. Figure rules depend on these, cells do not."""
+        return [importlib.util.find_spec(name).origin for name in figure_modules(self.plot.split(":")[0])]
 
 
-def _exp(id: str, title: str, source: str, family: str, settings: dict, grid: dict, summarize: bool = True,
-         cpu_only: bool = False):
-    fn = id.replace("-", "_")
-    return Experiment(
-        id=id,
-        title=title,
-        source=source,
-        compute=f"widenet.experiments.{family}:{fn}",
-        plot=f"widenet.figures.{family}:{fn}",
-        summarize=f"widenet.experiments.{family}:summarize_{fn}" if summarize else None,
-        settings=settings,
-        grid=grid,
-        cpu_only=cpu_only,
-    )
+def figure_modules(module: str) -> list[str]:
+    """``module`` and, transitively, every ``widenet.figures`` module its source imports (read with ``ast``)."""
+    seen, todo = [], [module]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.append(name)
+        tree = ast.parse(Path(importlib.util.find_spec(name).origin).read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module == "widenet.figures":
+                todo += [f"widenet.figures.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("widenet.figures."):
+                todo.append(node.module)
+            elif isinstance(node, ast.Import):
+                todo += [a.name for a in node.names if a.name.startswith("widenet.figures.")]
+    return seen
 
 
 EXPERIMENTS: dict[str, Experiment] = {
     e.id: e
     for e in [
-        _exp(
-            "nngp-depth",
-            "Infinite-width NNGP kernel flattens with depth",
-            "004 Pleiss Figure 1; 001 Hanin §3.3.3 (eqs. 3.3.5–3.3.7)",
-            "kernels",
+        Experiment(
+            id="nngp-depth",
+            title="Infinite-width NNGP kernel flattens with depth",
+            source="004 Pleiss Figure 1; 001 Hanin §3.3.3 (eqs. 3.3.5–3.3.7)",
+            compute="widenet.experiments.kernels:nngp_depth",
+            summarize="widenet.experiments.kernels:summarize_nngp_depth",
             settings={
                 "n_angles": pos_int(),
                 "max_depth": pos_int(),
@@ -97,11 +106,12 @@ EXPERIMENTS: dict[str, Experiment] = {
             },
             grid={"activation": axis(choice(ACTIVATIONS))},
         ),
-        _exp(
-            "random-features-kernel",
-            "Random-features kernel converges to the arc-cosine kernel",
-            "004 Pleiss Theorem 1; 003 Petersen–Zech Theorem 11.16, Example 11.17",
-            "kernels",
+        Experiment(
+            id="random-features-kernel",
+            title="Random-features kernel converges to the arc-cosine kernel",
+            source="004 Pleiss Theorem 1; 003 Petersen–Zech Theorem 11.16, Example 11.17",
+            compute="widenet.experiments.kernels:random_features_kernel",
+            summarize="widenet.experiments.kernels:summarize_random_features_kernel",
             settings={
                 "n_angles": pos_int(),
                 "n_seeds": pos_int(),
@@ -112,12 +122,13 @@ EXPERIMENTS: dict[str, Experiment] = {
             },
             grid={"n_features": axis(pos_int())},
         ),
-        _exp(
-            "ntk-convergence",
-            "Empirical NTK converges to the analytic limit at rate n^(-1/2)",
-            "003 Petersen–Zech Theorems 11.16, 11.30, Examples 11.17, 11.31; 000 Amari eqs. 33, 60; "
+        Experiment(
+            id="ntk-convergence",
+            title="Empirical NTK converges to the analytic limit at rate n^(-1/2)",
+            source="003 Petersen–Zech Theorems 11.16, 11.30, Examples 11.17, 11.31; 000 Amari eqs. 33, 60; "
             "001 Hanin eq. 2.1.10",
-            "kernels",
+            compute="widenet.experiments.kernels:ntk_convergence",
+            summarize="widenet.experiments.kernels:summarize_ntk_convergence",
             settings={
                 "dataset": string(),
                 "n_seeds": pos_int(),
@@ -128,30 +139,33 @@ EXPERIMENTS: dict[str, Experiment] = {
             },
             grid={"depth": axis(pos_int()), "width": axis(pos_int())},
         ),
-        _exp(
-            "sphere-projection",
-            "Projecting the uniform sphere onto a low-dimensional subspace gives N(0, I/p)",
-            "000 Amari §4, Theorem 2",
-            "initialization",
+        Experiment(
+            id="sphere-projection",
+            title="Projecting the uniform sphere onto a low-dimensional subspace gives N(0, I/p)",
+            source="000 Amari §4, Theorem 2",
+            compute="widenet.experiments.initialization:sphere_projection",
+            summarize="widenet.experiments.initialization:summarize_sphere_projection",
             settings={"n_points": pos_int(), "subspace_dims": int_list()},
             grid={"p": axis(pos_int())},
         ),
-        _exp(
-            "deep-linear",
-            "Deep linear networks: log‖z‖ is a sum of L + 1 independent ½·log(χ²_N/N)",
-            "001 Hanin §3.2, eq. 3.2.3",
-            "initialization",
+        Experiment(
+            id="deep-linear",
+            title="Deep linear networks: log‖z‖ is a sum of L + 1 independent ½·log(χ²_N/N)",
+            source="001 Hanin §3.2, eq. 3.2.3",
+            compute="widenet.experiments.initialization:deep_linear",
+            summarize="widenet.experiments.initialization:summarize_deep_linear",
             settings={
                 "n_networks": pos_int(),
                 "depths": axis({"type": "integer", "minimum": 0}),  # inner axis
             },
             grid={"width": axis(pos_int())},
         ),
-        _exp(
-            "gp-limit",
-            "Random networks converge to the NNGP Gaussian process as width grows",
-            "001 Hanin Theorem 3.3.1; 003 Petersen–Zech Proposition 11.28",
-            "initialization",
+        Experiment(
+            id="gp-limit",
+            title="Random networks converge to the NNGP Gaussian process as width grows",
+            source="001 Hanin Theorem 3.3.1; 003 Petersen–Zech Proposition 11.28",
+            compute="widenet.experiments.initialization:gp_limit",
+            summarize="widenet.experiments.initialization:summarize_gp_limit",
             settings={
                 "n_networks": pos_int(),
                 "depths": axis(pos_int()),  # inner axis
@@ -164,11 +178,12 @@ EXPERIMENTS: dict[str, Experiment] = {
             },
             grid={"width": axis(pos_int())},
         ),
-        _exp(
-            "fourth-cumulant",
-            "The fourth cumulant of the output grows like depth/width: κ₄/K² ≈ 5L/N for relu",
-            "001 Hanin Theorem 3.4.1",
-            "initialization",
+        Experiment(
+            id="fourth-cumulant",
+            title="The fourth cumulant of the output grows like depth/width: κ₄/K² ≈ 5L/N for relu",
+            source="001 Hanin Theorem 3.4.1",
+            compute="widenet.experiments.initialization:fourth_cumulant",
+            summarize="widenet.experiments.initialization:summarize_fourth_cumulant",
             settings={
                 "n_networks": {"type": "integer", "minimum": 2},
                 "depths": axis(pos_int()),  # inner axis
@@ -179,11 +194,12 @@ EXPERIMENTS: dict[str, Experiment] = {
             },
             grid={"width": axis(pos_int())},
         ),
-        _exp(
-            "min-norm-distance",
-            "The min-norm step from a random network to an interpolant shrinks like p^(-1/2)",
-            "000 Amari §3, §5, §6, Theorem 1, Remark 2 (eqs. 16–75)",
-            "min_norm",
+        Experiment(
+            id="min-norm-distance",
+            title="The min-norm step from a random network to an interpolant shrinks like p^(-1/2)",
+            source="000 Amari §3, §5, §6, Theorem 1, Remark 2 (eqs. 16–75)",
+            compute="widenet.experiments.min_norm:min_norm_distance",
+            summarize="widenet.experiments.min_norm:summarize_min_norm_distance",
             settings={
                 "cases": axis(choice(["features", "shallow", "deep2", "deep3"])),
                 "activations": axis(choice(ACTIVATIONS)),
@@ -200,11 +216,12 @@ EXPERIMENTS: dict[str, Experiment] = {
             },
             grid={"width": axis(pos_int())},
         ),
-        _exp(
-            "regions",
-            "Exact ReLU region counting: regions and nodal volume per unit volume grow with the number of neurons, not depth",
-            "001 Hanin §4 (Figure 4.1, Theorems 4.2.1, 4.2.2); Hanin & Rolnick 2019",
-            "regions",
+        Experiment(
+            id="regions",
+            title="Exact ReLU region counting: regions and nodal volume per unit volume grow with the number of neurons, not depth",
+            source="001 Hanin §4 (Figure 4.1, Theorems 4.2.1, 4.2.2); Hanin & Rolnick 2019",
+            compute="widenet.experiments.regions:regions",
+            summarize="widenet.experiments.regions:summarize_regions",
             settings={
                 "activation": choice(["relu"]),  # linear regions exist for piecewise-linear nets only
                 "depths": axis(pos_int()),  # inner axis

@@ -88,7 +88,15 @@ def cell_config(wildcards):
 
 def cell_datasets(wildcards):
     name = CFG["experiment"][wildcards.exp]["settings"].get("dataset")
-    return {name: f"data/datasets/{name}.nc"} if name else {}
+    inputs = {name: f"data/datasets/{name}.nc"} if name else {}
+    if EXPERIMENTS[wildcards.exp].train:  # training checkpoints (workflow/rules/training.smk)
+        inputs["checkpoints"] = f"data/{wildcards.exp}/checkpoints/{wildcards.cell}.nc"
+    return inputs
+
+
+def train_datasets(wildcards):
+    """The datasets a training job reads: the cell's own, without its checkpoints."""
+    return {k: v for k, v in cell_datasets(wildcards).items() if k != "checkpoints"}
 
 
 def dataset_args(wildcards, input):

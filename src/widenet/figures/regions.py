@@ -1,4 +1,4 @@
-"""Figure of A9 regions: exact ReLU regions (Hanin §4, Figure 4.1, Theorems 4.2.1, 4.2.2)."""
+"""A9 regions (Hanin §4, Figure 4.1, Theorems 4.2.1, 4.2.2): exact linear regions of random ReLU nets."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import matplotlib
 import numpy as np
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from widenet import laws, store
 from widenet.figures import style
@@ -67,10 +68,7 @@ def _per_depth(ax, ds, var: str, ylabel: str) -> None:
             m = ds[f"{var}_mean"].sel(input_dim=n0, depth=d).transpose("neurons").values
             se = ds[f"{var}_se"].sel(input_dim=n0, depth=d).transpose("neurons").values
             ax.errorbar(n, m, yerr=2 * np.nan_to_num(se), color=colors[d], ms=3.5, capsize=2, lw=1.1, **_n0_style(ds, n0))
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log")
-    ax.set_xlabel("total hidden neurons N = N₁ + … + N_L")
-    ax.set_ylabel(ylabel)
+    style.axis_labels(ax, "total hidden neurons N = N₁ + … + N_L", ylabel, xlog=2, ylog=True)
 
 
 def _reference(ax, ds, var: str, exponent: float, **kw) -> None:
@@ -98,12 +96,11 @@ def _law_box(ds, rows: list[str], fits: bool = True) -> str:
     return f"N₀ = {n0}" + (f"  (fits: layers ≥ {fit} wide)" if fits else "") + "\n" + "\n".join(rows)
 
 
-def regions(ds):
-    """A9: (a, b) partitions (Figure 4.1); (c) regions vs N; (d) grid vs exact; (e) nodal length; (f) 1-D; (g) vs Kac–Rice."""
-    s = store.config_of(ds)["settings"]
-    h = float(s["half_width"])
-    area = (2 * h) ** 2
-    fit = s["fit_min_width"]
+@style.themed
+def plot(ds):
+    """(a, b) partitions (Figure 4.1); (c) regions vs N; (d) grid vs exact; (e) nodal length; (f) 1-D breakpoints;
+    (g) measured / Kac–Rice density; a shared key."""
+    settings = store.config_of(ds)["settings"]
     fig, axes = style.figure(
         8, rows=2, title="A9 regions — exact linear regions of random ReLU nets: densities grow with the number of neurons, "
                          "only weakly with depth (Hanin §4, Thms 4.2.1, 4.2.2)")
@@ -113,107 +110,121 @@ def regions(ds):
             _partition(ax, ds, k, letter)
         else:
             ax.set_axis_off()
-    n = ds.neurons.values.astype(float)
+    refs = _region_counts(c, ds, float(settings["half_width"]))
+    _grid_counts(d, ds, float(settings["half_width"]))
+    _density(e, ds, "e", "nodal_length_per_area", "nodal_length", "nodal length per unit area  (1 / input unit)",
+             f"2-D: nodal length in [−{settings['half_width']:g}, {settings['half_width']:g}]² ∝ N")
+    _density(f, ds, "f", "breakpoints_per_length", "breakpoints", "breakpoints per unit length  (1 / input unit)",
+             f"1-D: segments of length {settings['segment_length']:g} in [−1, 1]^N₀")
+    _kac_rice(g, ds)
+    _key(key, ds, refs, settings["fit_min_width"])
+    return fig
 
-    # (c) region counts in the slice square (left) and per unit area (right); Zaslavsky for L = 1
-    _per_depth(c, ds, "n_regions", f"regions meeting the slice square [−{h:g}, {h:g}]²")
+
+def _region_counts(ax, ds, h: float) -> list:
+    """(c) Region counts in the slice square (left axis) and per unit area (right); Zaslavsky for L = 1.
+    Returns the legend entries of its reference lines for the shared key."""
+    n = ds.neurons.values.astype(float)
+    _per_depth(ax, ds, "n_regions", f"regions meeting the slice square [−{h:g}, {h:g}]²")
     refs = []
     if 1 in ds.depth.values:
-        c.plot(n, ds.zaslavsky_theory, color="black", lw=1)
+        ax.plot(n, ds.zaslavsky_theory, color="black", lw=1)
         whole = ds.zaslavsky_whole_plane.sel(depth=1).transpose("neurons", ...)
-        c.plot(np.repeat(n, whole.size // n.size), whole.values.ravel(), "kx", ms=6)
-        refs += [Line2D([], [], color="black", lw=1, marker="x", label="(c) L = 1, whole plane: exact (×)\n     vs Zaslavsky 1 + N + N(N−1)/2")]
-    _reference(c, ds, "n_regions", 2.0)
-    _reference(c, ds, "n_regions", 1.0, linestyle=":", color="0.5")
+        ax.plot(np.repeat(n, whole.size // n.size), whole.values.ravel(), "kx", ms=6, mew=1.2)  # the theme's mew is 0
+        refs += [Line2D([], [], color="black", lw=1, marker="x", mew=1.2,
+                        label="(c) L = 1, whole plane: exact (×)\n     vs Zaslavsky 1 + N + N(N−1)/2")]
+    _reference(ax, ds, "n_regions", 2.0)
+    _reference(ax, ds, "n_regions", 1.0, linestyle=":", color="0.5")
     refs += [Line2D([], [], **style.THEORY, label="(c) ∝ N² (Thm 4.2.2, 2-D slice)"),
              Line2D([], [], **{**style.THEORY, "linestyle": ":", "color": "0.5"}, label="(c) ∝ N, for comparison")]
-    right = c.secondary_yaxis("right", functions=(lambda y: y / area, lambda y: y * area))
+    area = (2 * h) ** 2
+    right = ax.secondary_yaxis("right", functions=(lambda y: y / area, lambda y: y * area))
     right.set_ylabel("regions per unit area")
     bits = laws.get(ds, "far_below_2_to_N")
     top = float(np.fmax(ds.n_regions.max(), ds.zaslavsky_whole_plane.max()))
-    big = int(ds.neurons.values[-1])
     note = _law_box(ds, [
         _row(ds, "vertices_slope_N0_", "slope, vertices/area", "theory 2"),
         _row(ds, "regions_slope_N0_", "slope, regions/area", "theory 1 to 2"),
-        _row(ds, "regions_depth_spread_N0_", f"L-spread, N = {big}", "spread").replace("∞-width", "∞-width²"),
+        _row(ds, "regions_depth_spread_N0_", f"L-spread, N = {int(n[-1])}", "spread").replace("∞-width", "∞-width²"),
         f"all ≤ {top:.2g} regions ≪ 2^N: max log₂(#)/N = {bits.measured:.2f} {'✓' if bits.ok else '✗'}",
     ])
-    c.set_ylim(0.5, c.get_ylim()[1] * 300)
-    style.annotate(c, note, loc="upper left")
-    style.panel_title(c, "c", "number of regions ∝ N² on a 2-D slice")
+    ax.set_ylim(0.5, ax.get_ylim()[1] * 300)
+    style.annotate(ax, note, loc="upper left")
+    style.panel_title(ax, "c", "number of regions ∝ N² on a 2-D slice")
+    return refs
 
-    # (d) grid-sampled against exact counts
-    res = ds.resolution.values
-    exact = ds.n_regions.values
+
+def _grid_counts(ax, ds, h: float) -> None:
+    """(d) Activation patterns seen on r × r grids against the exact region counts."""
+    res, exact = ds.resolution.values, ds.n_regions.values
     for color, r in zip(style.palette(res.size), res):
-        d.loglog(exact.ravel(), ds.grid_count.sel(resolution=r).transpose(*ds.n_regions.dims).values.ravel(), ".",
-                 color=color, ms=3, alpha=0.6, label=f"{int(r)} × {int(r)} grid")
+        ax.loglog(exact.ravel(), ds.grid_count.sel(resolution=r).transpose(*ds.n_regions.dims).values.ravel(), ".",
+                  color=color, ms=3, alpha=0.6, label=f"{int(r)} × {int(r)} grid")
     lo, hi = np.nanmin(exact), np.nanmax(exact)
-    d.plot([lo, hi], [lo, hi], **style.THEORY, label="grid = exact")
-    d.set_xlabel(f"exact regions in [−{h:g}, {h:g}]²")
-    d.set_ylabel("activation patterns seen on the grid")
-    d.legend(fontsize="x-small", loc="upper left", markerscale=3)
+    ax.plot([lo, hi], [lo, hi], **style.THEORY, label="grid = exact")
+    style.axis_labels(ax, f"exact regions in [−{h:g}, {h:g}]²", "activation patterns seen on the grid")
+    ax.legend(fontsize="x-small", loc="upper left", markerscale=3)
     frac = ds.grid_fraction_mean.sel(resolution=res[-1], neurons=ds.neurons.values[-1])
     law = laws.get(ds, "grid_undercounts")
-    style.annotate(d, f"grid ≤ exact for every net {'✓' if law.ok else '✗'}\n"
-                      f"{int(res[-1])}² grid at N = {int(ds.neurons.values[-1])} finds\n"
-                      f"{float(frac.min()):.0%}–{float(frac.max()):.0%} of the regions", loc="lower right")
-    style.panel_title(d, "d", "grid sampling undercounts")
+    style.annotate(ax, f"grid ≤ exact for every net {'✓' if law.ok else '✗'}\n"
+                       f"{int(res[-1])}² grid at N = {int(ds.neurons.values[-1])} finds\n"
+                       f"{float(frac.min()):.0%}–{float(frac.max()):.0%} of the regions", loc="lower right")
+    style.panel_title(ax, "d", "grid sampling undercounts")
 
-    # (e) nodal length per unit area, (f) 1-D breakpoints per unit length (Theorem 4.2.1)
-    for ax, letter, var, key_, ylabel, title in [
-        (e, "e", "nodal_length_per_area", "nodal_length", "nodal length per unit area  (1 / input unit)",
-         f"2-D: nodal length in [−{h:g}, {h:g}]² ∝ N"),
-        (f, "f", "breakpoints_per_length", "breakpoints", "breakpoints per unit length  (1 / input unit)",
-         f"1-D: segments of length {s['segment_length']:g} in [−1, 1]^N₀"),
-    ]:
-        _per_depth(ax, ds, var, ylabel)
-        _reference(ax, ds, var, 1.0)
-        ax.legend(handles=[Line2D([], [], **style.THEORY, label="∝ N (Thm 4.2.1)")], loc="upper left", fontsize="x-small")
-        low, high = ax.get_ylim()
-        ax.set_ylim(low / 12, high)
-        big = int(ds.neurons.values[-1])
-        style.annotate(ax, _law_box(ds, [
-            _row(ds, f"{key_}_slope_N0_", "slope vs N", "theory 1 ± 0.15"),
-            _row(ds, f"{key_}_depth_spread_N0_", f"L-spread, N = {big}", "spread")]), loc="lower right")
-        style.panel_title(ax, letter, title)
 
-    # (g) measured / infinite-width Kac–Rice against Σ 1/N_ℓ: depth enters through the widths only
+def _density(ax, ds, letter: str, var: str, law_key: str, ylabel: str, title: str) -> None:
+    """(e), (f) A density ∝ N (Theorem 4.2.1) per depth and N₀, with its fitted slopes and depth spreads."""
+    _per_depth(ax, ds, var, ylabel)
+    _reference(ax, ds, var, 1.0)
+    ax.legend(handles=[Line2D([], [], **style.THEORY, label="∝ N (Thm 4.2.1)")], loc="upper left", fontsize="x-small")
+    low, high = ax.get_ylim()
+    ax.set_ylim(low / 12, high)
+    style.annotate(ax, _law_box(ds, [
+        _row(ds, f"{law_key}_slope_N0_", "slope vs N", "theory 1 ± 0.15"),
+        _row(ds, f"{law_key}_depth_spread_N0_", f"L-spread, N = {int(ds.neurons.values[-1])}", "spread")]), loc="lower right")
+    style.panel_title(ax, letter, title)
+
+
+def _kac_rice(ax, ds) -> None:
+    """(g) Measured / infinite-width Kac–Rice density against Σ 1/N_ℓ: depth enters through the widths only."""
     colors = _depth_colors(ds)
-    for var, fill in [("breakpoints_per_length", True), ("nodal_length_per_area", False)]:
+    for var, filled in [("breakpoints_per_length", True), ("nodal_length_per_area", False)]:
         for n0 in ds.input_dim.values:
-            for dep in ds.depth.values:
-                sel = dict(input_dim=n0, depth=dep)
+            for depth in ds.depth.values:
+                sel = dict(input_dim=n0, depth=depth)
                 x = ds.inverse_width_sum.sel(**sel).transpose("neurons").values
                 y = ds[f"{var}_gp_ratio_mean"].sel(**sel).transpose("neurons").values
                 err = ds[f"{var}_gp_ratio_se"].sel(**sel).transpose("neurons").values
-                mk = _n0_style(ds, n0)["marker"]
-                g.errorbar(x, y, yerr=2 * np.nan_to_num(err), fmt=mk, ms=4, color=colors[dep], capsize=1.5, lw=0.8,
-                           mfc=colors[dep] if fill else "white", alpha=0.85)
-    g.axhline(1.0, **style.THEORY)
-    g.set_xscale("log")
-    g.set_xlabel("Σ_ℓ 1/N_ℓ  (sum of inverse hidden widths)")
-    g.set_ylabel("measured / infinite-width Kac–Rice density")
-    style.annotate(g, "L = 1: measured / exact Kac–Rice (± 4 SE)\n" + _law_box(ds, [
+                ax.errorbar(x, y, yerr=2 * np.nan_to_num(err), fmt=_n0_style(ds, n0)["marker"], ms=4, color=colors[depth],
+                            capsize=1.5, lw=0.8, mfc=colors[depth] if filled else "white", mew=1, alpha=0.85)
+    ax.axhline(1.0, **style.THEORY)
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))  # plain 0.02, 0.05, 0.1 … labels, no crowded minor labels
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    style.axis_labels(ax, "Σ_ℓ 1/N_ℓ  (sum of inverse hidden widths)", "measured / infinite-width Kac–Rice density")
+    style.annotate(ax, "L = 1: measured / exact Kac–Rice (± 4 SE)\n" + _law_box(ds, [
         _row(ds, "breakpoints_kac_rice_L1_N0_", "1-D breakpoints", "1"),
         _row(ds, "nodal_length_kac_rice_L1_N0_", "2-D nodal length", "1")], fits=False), loc="lower left")
-    g.legend(handles=[Line2D([], [], **style.THEORY, label="Kac–Rice, NNGP K⁽ℓ⁾ = ℓ + 2‖x‖²/N₀"),
-                      Line2D([], [], marker="o", color="0.3", ls="", label="1-D breakpoints (filled)"),
-                      Line2D([], [], marker="o", color="0.3", mfc="white", ls="", label="2-D nodal length (open)")],
-             loc="upper right", fontsize="x-small")
-    g.set_ylim(0.0, max(g.get_ylim()[1], 1.2) + 0.3)
-    style.panel_title(g, "g", "depth enters through Σ 1/N_ℓ (Thm 4.2.1's constant)")
+    ax.legend(handles=[Line2D([], [], **style.THEORY, label="Kac–Rice, NNGP K⁽ℓ⁾ = ℓ + 2‖x‖²/N₀"),
+                       Line2D([], [], marker="o", color="0.3", ls="", label="1-D breakpoints (filled)"),
+                       Line2D([], [], marker="o", color="0.3", mfc="white", mew=1, ls="", label="2-D nodal length (open)")],
+              loc="upper right", fontsize="x-small")
+    ax.set_ylim(0.0, max(ax.get_ylim()[1], 1.2) + 0.3)
+    style.panel_title(ax, "g", "depth enters through Σ 1/N_ℓ (Thm 4.2.1's constant)")
 
-    # shared key
-    key.set_axis_off()
-    handles = [Line2D([], [], color=col, lw=2.5, label=f"L = {int(dep)} hidden layers") for dep, col in colors.items()]
-    handles += [Line2D([], [], color="0.3", ms=5, label=f"N₀ = {int(n0)}" + (" (the input plane)" if n0 == 2 else " (random plane through 0)"),
-                       **_n0_style(ds, n0)) for n0 in ds.input_dim.values]
-    key.legend(handles=handles + refs, loc="upper left", bbox_to_anchor=(-0.05, 1.05), fontsize="x-small",
-               title="panels (c)–(g)", title_fontsize="small", frameon=False, labelspacing=0.45)
-    key.text(-0.03, -0.04,
-             f"{ds.sizes['seed']} networks per point, error bars ±2 SE. Hanin eq. 4.0.1:\n"
-             "W ~ N(0, 2)/√fan_in, b ~ N(0, 1); N neurons split evenly over\n"
-             f"L layers (first N mod L one wider); fits use layers ≥ {fit} wide.",
-             transform=key.transAxes, fontsize="x-small", va="bottom")
-    return fig
+
+def _key(ax, ds, refs: list, fit_min_width: int) -> None:
+    """The shared key of panels (c)–(g) and a note on the networks, in the eighth panel."""
+    ax.set_axis_off()
+    handles = [Line2D([], [], color=col, lw=2.5, label=f"L = {int(depth)} hidden layers") for depth, col in _depth_colors(ds).items()]
+    handles += [Line2D([], [], color="0.3", ms=5, **_n0_style(ds, n0),
+                       label=f"N₀ = {int(n0)}" + (" (the input plane)" if n0 == 2 else " (random plane through 0)"))
+                for n0 in ds.input_dim.values]
+    ax.legend(handles=handles + refs, loc="upper left", bbox_to_anchor=(-0.05, 1.05), fontsize="x-small",
+              title="panels (c)–(g)", title_fontsize="small", frameon=False, labelspacing=0.45)
+    ax.text(-0.03, -0.04,
+            f"{ds.sizes['seed']} networks per point, error bars ±2 SE. Hanin eq. 4.0.1:\n"
+            "W ~ N(0, 2)/√fan_in, b ~ N(0, 1); N neurons split evenly over\n"
+            f"L layers (first N mod L one wider); fits use layers ≥ {fit_min_width} wide.",
+            transform=ax.transAxes, fontsize="x-small", va="bottom")

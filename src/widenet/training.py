@@ -24,12 +24,14 @@ holds the step (−1 when it never diverged), and a warning names how many diver
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
 import torch
+import xarray as xr
 from torch import func as tf
 
 from widenet import models
@@ -348,3 +350,58 @@ def _check_output(model: torch.nn.Module, theta0: Params, ensemble: int | None, 
     if not isinstance(out, Tensor) or tuple(out.shape) not in ((x.shape[0],), (x.shape[0], 1)):
         shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
         raise ValueError(f"model must map (n, d) inputs to n scalars (output shape (n,) or (n, 1)); got {shape}")
+
+
+# --- checkpoint stores: the `train` rule's output, read by measurement cells --------------------
+def checkpoint_dataset(trajectory: Trajectory, model: models.MLP) -> xr.Dataset:
+    """A self-explaining store of an ensemble's parameter checkpoints (lead dimension ``seed``).
+
+    Variables: ``param_<name>`` (seed, checkpoint_step, <name>_dim0, …) the raw parameters of the
+    ``MLP`` at the checkpoint steps; ``checkpoint_outputs`` (seed, checkpoint_step, sample) f on the
+    train inputs there; ``train_loss`` (seed, step); ``diverged_at`` (seed). Attribute ``model``: the
+    ``model_spec`` the MLP's constructor arguments as JSON (``load_checkpoints`` rebuilds it),
+    ``learning_rate`` and ``loss_name``.
+    """
+    if trajectory.diverged_at.ndim != 1 or not trajectory.checkpoints:
+        raise ValueError("trajectory must come from an ensemble run with checkpoint_every set")
+    steps = trajectory.checkpoint_steps.cpu().numpy()
+    data = {}
+    for name, value in trajectory.checkpoints.items():
+        dims = ("seed", "checkpoint_step") + tuple(f"{name}_dim{i}" for i in range(value.ndim - 2))
+        data[f"param_{name}"] = (dims, value.cpu().numpy(), {"long_name": f"raw parameter {name} of the MLP", "units": "1"})
+    recorded = trajectory.record_steps.tolist()
+    at = [recorded.index(k) for k in steps] if set(steps) <= set(recorded) else None
+    if at is not None:
+        data["checkpoint_outputs"] = (("seed", "checkpoint_step", "sample"), trajectory.train_outputs[:, at].cpu().numpy(),
+                                      {"long_name": "network output on the training inputs", "units": "1"})
+    data["train_loss"] = (("seed", "step"), trajectory.loss.cpu().numpy(),
+                          {"long_name": f"training loss ({trajectory.loss_name})", "units": "1"})
+    data["diverged_at"] = ("seed", trajectory.diverged_at.cpu().numpy(),
+                           {"long_name": "step at which the loss became non-finite (−1: never)", "units": "1"})
+    ds = xr.Dataset(data, coords={
+        "seed": ("seed", np.arange(trajectory.diverged_at.shape[0]), {"long_name": "network draw"}),
+        "checkpoint_step": ("checkpoint_step", steps, {"long_name": "GD step of the checkpoint", "units": "1"}),
+        "step": ("step", np.arange(trajectory.loss.shape[-1]), {"long_name": "GD step", "units": "1"}),
+    })
+    ds["model_spec"] = ((), json.dumps(model_spec(model)), {"long_name": "MLP constructor arguments (JSON)"})
+    ds["learning_rate"] = ((), trajectory.lr, {"long_name": "GD step h", "units": "1"})
+    ds["loss_name"] = ((), trajectory.loss_name, {"long_name": "training loss (sum | half_sum | mean)"})
+    return ds
+
+
+def model_spec(model: models.MLP) -> dict:
+    """Constructor arguments that rebuild ``model`` (``models.MLP(**spec)``)."""
+    return {"in_dim": model.in_dim, "widths": list(model.widths), "activation": model.activation.name,
+            "parameterization": model.parameterization, "weight_std": model.weight_std, "bias_std": model.bias_std}
+
+
+def load_checkpoints(ds: xr.Dataset, *, dtype: torch.dtype = torch.float64, device="cpu") -> tuple[models.MLP, Params, np.ndarray]:
+    """(model, params, steps) from a checkpoint store: params {name: (seed, checkpoint_step, *shape)};
+    length-1 grid dimensions that ``run_cell`` adds are dropped."""
+    names = [v for v in ds.data_vars if v.startswith("param_")]
+    extra = [d for d in ds[names[0]].dims if d not in ("seed", "checkpoint_step") and not d.startswith(names[0][6:] + "_dim")]
+    ds = ds.squeeze(extra, drop=True)
+    spec = json.loads(str(ds.model_spec.values))
+    model = models.MLP(spec.pop("in_dim"), **spec, dtype=dtype, device=device)
+    params = {v[6:]: torch.as_tensor(ds[v].values, dtype=dtype, device=device) for v in names}
+    return model, params, ds.checkpoint_step.values

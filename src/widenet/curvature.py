@@ -515,3 +515,72 @@ def expected_single_layer_hessian_norm(widths, activation: str, *, s2: float, we
         above = -np.expm1(m * np.log1p(-np.minimum(q, 1 - 1e-300)))
         out.append(weight_std / math.sqrt(m) * np.trapezoid(np.concatenate([[1.0], above]), np.concatenate([[0.0], t[:, 0]])))
     return np.asarray(out)
+
+
+# --- Taylor remainders and assembly models (Liu–Zhu–Belkin §2, eqs. 4–5, Theorem 1) --------------
+def as_params(model: torch.nn.Module, flat: Tensor) -> Params:
+    """A flat vector (…, P) in ``named_parameters`` order (e.g. a Ritz vector) as a parameter dict."""
+    return _Layout.of(model).unflatten(flat)
+
+
+def taylor_remainder(fn: Callable[[Params], Tensor], params: Params, direction: Params, radius: float) -> Tensor:
+    """f(θ + RΔ) − f(θ) − R·∇f(θ)·Δ: the remainder of the first-order Taylor model (eq. 1), i.e. the
+    quadratic term ½R²ΔᵀH(ξ)Δ for some ξ on the segment. ``fn`` maps a parameter dict (leading dims
+    allowed, e.g. networks × directions) to outputs; the gradient term is a jvp (no Jacobian stored)."""
+    value, slope = tf.jvp(fn, (params,), (direction,))
+    moved = fn({k: params[k] + radius * direction[k] for k in params})
+    return moved - value - radius * slope
+
+
+class AssemblyModel(torch.nn.Module):
+    """f(θ; x) = s(m)⁻¹ Σᵢ vᵢ gᵢ(wᵢ; x), s(m) = √m (Liu–Zhu–Belkin eq. 4), with independent sub-models
+
+        gᵢ(wᵢ; x) = k^(−1/2) Σⱼ a_ij tanh(u_ij·x),   wᵢ = (u_i1 … u_ik, a_i1 … a_ik) ~ N(0, I),
+
+    two-layer tanh nets whose outer layer is trainable; the coefficients vᵢ are fixed (a buffer):
+    ``sign`` (±1) or ``gaussian`` (N(0, 1)). Parameters ``inner`` (m, k, d) and ``outer`` (m, k).
+    """
+
+    COEFFICIENTS = ("sign", "gaussian")
+
+    def __init__(self, in_dim: int, m: int, k: int, *, coefficients: str = "sign", generator=None, dtype=None, device=None):
+        super().__init__()
+        models.check_positive(in_dim=in_dim, m=m, k=k)
+        if coefficients not in self.COEFFICIENTS:
+            raise ValueError(f"unknown coefficients {coefficients!r}; allowed: {', '.join(self.COEFFICIENTS)}")
+        factory = {"dtype": dtype or torch.get_default_dtype(), "device": device}
+        v = torch.randn(m, generator=generator, **factory)
+        self.register_buffer("v", torch.sign(v) if coefficients == "sign" else v)
+        self.inner = torch.nn.Parameter(torch.randn(m, k, in_dim, generator=generator, **factory))
+        self.outer = torch.nn.Parameter(torch.randn(m, k, generator=generator, **factory))
+        self.m, self.k = m, k
+
+    def submodels(self, params: Params, x: Tensor) -> Tensor:
+        """gᵢ(wᵢ; x_n) of shape (…, n, m); leading dimensions of the parameters broadcast."""
+        pre = torch.einsum("...mkd,nd->...nmk", params["inner"], x)
+        return torch.einsum("...nmk,...mk->...nm", torch.tanh(pre), params["outer"]) / math.sqrt(self.k)
+
+    def outputs(self, params: Params, x: Tensor) -> Tensor:
+        """f(θ; x) of shape (…, n)."""
+        return self.submodels(params, x) @ self.v / math.sqrt(self.m)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.outputs(dict(self.named_parameters()), x)
+
+    def smoothness_on_ball(self, params: Params, x: Tensor, radius: float) -> Tensor:
+        """β_i(R) ≥ sup ‖∇²gᵢ(w; x)‖ over ‖w − wᵢ‖ ≤ R, per sub-model: (…, n, m).
+
+        ∇²gᵢ is block-diagonal over hidden units j, each block k^(−1/2)[[a σ″ x xᵀ, σ′ x], [σ′ xᵀ, 0]] with
+        norm k^(−1/2)(|aσ″|s² + √(a²σ″²s⁴ + 4σ′²s²))/2, s = |x|, increasing in |a|. On the ball
+        |a| ≤ |a_ij| + R, |σ″| ≤ 4/(3√3) and |σ′| ≤ 1 for tanh. No global β exists: it grows with |a|.
+        """
+        s2 = (x * x).sum(-1)[:, None]  # (n, 1)
+        a = params["outer"].abs().amax(-1).unsqueeze(-2) + radius  # (…, 1, m)
+        one = torch.ones((), dtype=x.dtype, device=x.device)
+        return _block_top(a, one, one * 4 / (3 * math.sqrt(3)), s2) / math.sqrt(self.k)
+
+    def remainder_bound(self, params: Params, x: Tensor, radius: float) -> Tensor:
+        """Eq. 5 with β = maxᵢ |vᵢ|·βᵢ(R) on the ball: |½ΔᵀH(ξ)Δ| ≤ β R² / (2 s(m)) for ‖Δ‖ ≤ R; (…, n).
+        (For vᵢ = ±1 this is Theorem 1's βR²/(2s(m)); Gaussian vᵢ carry max|vᵢ| as in Appendix A.)"""
+        beta = (self.v.abs() * self.smoothness_on_ball(params, x, radius)).amax(-1)
+        return beta * radius**2 / (2 * math.sqrt(self.m))

@@ -44,6 +44,9 @@ class Experiment:
     grid: dict = field(default_factory=dict)
     summarize: str | None = None
     cpu_only: bool = False  # numerics that run on the CPU whatever the configured device
+    # optional "module:function", fn(cell) -> xr.Dataset of training checkpoints, run by the `train`
+    # rule into data/<id>/checkpoints/<cell>.nc; the cell's compute reads it as cell.datasets["checkpoints"]
+    train: str | None = None
     # torch-free cross-field check of the experiment's config (settings, grid): None when fine, else
     # "<key>: <what is wrong and why>"; config.validate raises it as a ConfigError before any job runs
     check: Callable[[dict], str | None] | None = None
@@ -270,9 +273,32 @@ CURVATURE_EXPERIMENTS = [
         grid={"activation": axis(choice(ACTIVATIONS)), "depth": axis(pos_int()), "width": axis(pos_int())},
         check=_twice_differentiable,
     ),
+    Experiment(
+        id="taylor-remainder",
+        title="The quadratic Taylor term vanishes with width: like m^(-1) along random directions, m^(-1/2) along the worst",
+        source="002 Liu–Zhu–Belkin §2 (eqs. 4–5, Theorem 1, Corollary 1), Appendix A, Theorem 4",
+        compute="widenet.experiments.taylor_remainder:taylor_remainder",
+        summarize="widenet.experiments.taylor_remainder:summarize_taylor_remainder",
+        plot="widenet.figures.taylor_remainder:plot",
+        settings={
+            "dataset": string(),
+            "n_seeds": pos_int(),
+            "n_directions": pos_int(),
+            "radii": axis(number(0.0, exclusive=True)),  # inner axis
+            "bias_std": number(0.0),
+            "sub_width": pos_int(),
+            "tol": number(0.0, exclusive=True),
+        },
+        grid={"model": axis(choice(["network-1", "network-2", "assembly-sign", "assembly-gaussian"])),
+              "width": axis(pos_int())},
+    ),
 ]
 EXPERIMENTS.update({e.id: e for e in CURVATURE_EXPERIMENTS})
 
 DATASET_KINDS = {
     "sphere": {"n": pos_int(), "dim": pos_int(), "seed": {"type": "integer"}},
+    # training sets (widenet.datasets.sphere_teacher, .points): inputs with targets
+    "sphere-teacher": {"n": pos_int(), "n_test": pos_int(), "dim": pos_int(), "seed": {"type": "integer"}},
+    "points": {"x": {"type": "array", "items": number(), "minItems": 1},
+               "y": {"type": "array", "items": number(), "minItems": 1}},
 }

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from widenet import config, laws
-from widenet.experiments.regions import layer_widths
+from widenet.regions import layer_widths
 from helpers import ROOT, run_experiment
 
 SMALL = [

@@ -40,6 +40,13 @@ from torch import Tensor
 
 __all__ = [
     "Partition",
+    "boundary_crossings",
+    "edge_layers",
+    "interior_vertices",
+    "layer_widths",
+    "random_segments",
+    "slice_basis",
+    "zaslavsky_counts",
     "breakpoints_1d",
     "count_breakpoints_1d",
     "count_patterns_grid",
@@ -48,6 +55,8 @@ __all__ = [
 ]
 
 TOL = 1e-9
+F64 = torch.float64
+EDGE = 1e-9  # a partition vertex within EDGE·R of the square's boundary lies on it
 _SEGMENT_CHUNK = 256  # segments traced together by count_breakpoints_1d (bounds memory)
 
 
@@ -426,3 +435,110 @@ def count_patterns_grid(
         packed = np.packbits(_patterns(weights, biases, origin + uv @ basis).numpy(), axis=1)
         seen.append(np.unique(packed.view(np.dtype((np.void, packed.shape[1])))))
     return int(np.unique(np.concatenate(seen)).size)
+
+
+# --- A9 helpers: random slices and segments, counts on a partition, Zaslavsky, edge layers ----------
+def layer_widths(neurons: int, depth: int) -> list[int]:
+    """N neurons over L layers as evenly as possible, the first N mod L layers one wider."""
+    base, extra = divmod(neurons, depth)
+    return [base + 1] * extra + [base] * (depth - extra)
+
+
+def slice_basis(in_dim: int, generator: torch.Generator) -> torch.Tensor:
+    """(2, N₀) orthonormal rows: the input plane for N₀ = 2, else two random orthonormal directions."""
+    if in_dim == 2:
+        return torch.eye(2, dtype=F64)
+    q, _ = torch.linalg.qr(torch.randn(in_dim, 2, generator=generator, dtype=F64))
+    return q.T.contiguous()
+
+
+def square_corners(half_width: float) -> np.ndarray:
+    h = half_width
+    return np.array([[-h, -h], [h, -h], [h, h], [-h, h]], dtype=float)
+
+
+def boundary_crossings(weights, biases, basis: torch.Tensor, half_width: float) -> int:
+    """Sign changes of all neurons along the four sides of the square (exact 1-D tracing)."""
+    corners = torch.as_tensor(square_corners(half_width), dtype=F64) @ basis
+    return int(count_breakpoints_1d(weights, biases, corners, corners.roll(-1, 0)).sum())
+
+
+def interior_vertices(partition, half_width: float) -> float:
+    """Vertices of the nodal set inside the open square: 4 cells meet at each (generic crossing)."""
+    valid = torch.arange(partition.vertices.shape[1]) < partition.n_vertices[:, None]
+    inside = partition.vertices.abs().amax(-1) < half_width * (1 - EDGE)
+    return float((valid & inside).sum()) / 4.0
+
+
+def slice_lines(weights, biases, basis: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Depth 1: neuron i is the line a_i·(u, v) + c_i = 0 of the slice."""
+    return (weights[0] @ basis.T).numpy(), biases[0].numpy()
+
+
+def line_intersections(a: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """All pairwise intersection points (N(N − 1)/2, 2) of the lines a_i·p + c_i = 0."""
+    i, j = np.triu_indices(a.shape[0], 1)
+    if i.size == 0:
+        return np.zeros((0, 2))
+    return np.linalg.solve(np.stack([a[i], a[j]], 1), -np.stack([c[i], c[j]], 1)[..., None])[..., 0]
+
+
+def zaslavsky_counts(weights, biases, basis: torch.Tensor, half_width: float) -> tuple[int, int]:
+    """Depth 1: (regions of the whole plane, 1 + #lines meeting [−R, R]² + #intersections inside).
+
+    Whole plane: with ≥ 2 lines in general position every region has a vertex, so the square
+    [−R_Z, R_Z]² with R_Z > max |vertex coordinate| meets every region; it is partitioned with
+    tol = 0 (the default relative tol, 1e-9·R_Z with R_Z up to ~1e9, would merge true cells).
+    """
+    a, c = slice_lines(weights, biases, basis)
+    points = line_intersections(a, c)
+    reach = 1.05 * float(np.abs(points).max()) + 1.0 if points.size else 1.0
+    origin = torch.zeros(basis.shape[1], dtype=F64)
+    whole = partition_2d(weights, biases, origin, basis, reach, tol=0.0).n_regions
+    values = square_corners(half_width) @ a.T + c
+    meeting = int(((values.min(0) < 0) & (values.max(0) > 0)).sum())
+    inside = int((np.abs(points).max(1) < half_width).sum()) if points.size else 0
+    return whole, 1 + meeting + inside
+
+
+def random_segments(n: int, in_dim: int, length: float, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    """(starts, ends) of n segments of the given length with uniform centres in [−1, 1]^N₀ and uniform directions."""
+    centres = torch.rand(n, in_dim, generator=generator, dtype=F64) * 2 - 1
+    dirs = torch.randn(n, in_dim, generator=generator, dtype=F64)
+    dirs = dirs / dirs.norm(dim=1, keepdim=True) * (length / 2)
+    return centres - dirs, centres + dirs
+
+
+def edge_layers(weights, biases, partition, tol: float = 1e-7) -> np.ndarray:
+    """For each polygon edge k → k + 1 the hidden layer of the neuron whose nodal set it lies on.
+
+    Every edge inside the square is a piece of some neuron's nodal set (no nodal set crosses a
+    cell's interior). On a cell with pattern P, neuron (ℓ, i) is affine, a·x + c, with the maps
+    composed through the neurons that are on; the edge belongs to the neuron vanishing at both
+    ends (smallest |a·x + c|/‖a‖). Returns (n_regions, K) int: layer ℓ ≥ 1, 0 for the square's
+    boundary (no neuron within tol·R), −1 for padding.
+    """
+    verts, sizes, patterns = partition.vertices, partition.n_vertices, partition.patterns
+    m, k = sizes.shape[0], verts.shape[1]
+    h = float(verts.abs().amax())
+    coef = torch.zeros(m, 0, 3, dtype=F64)
+    layer_of = []
+    a, c, start = None, None, 0
+    for ell, (w, b) in enumerate(zip(weights, biases), start=1):
+        if a is None:
+            a, c = w.expand(m, -1, -1), b.expand(m, -1)
+        else:
+            on = patterns[:, start - w.shape[1] : start].to(F64)
+            a, c = w @ (on[..., None] * a), (w @ (on * c)[..., None])[..., 0] + b
+        coef = torch.cat([coef, torch.cat([a, c[..., None]], -1)], 1)
+        layer_of += [ell] * w.shape[0]
+        start += w.shape[0]
+    slot = torch.arange(k).expand(m, -1)
+    nxt = torch.where(slot + 1 < sizes[:, None], slot + 1, 0)  # the last edge closes the polygon
+    ends = torch.stack([verts, verts.gather(1, nxt[..., None].expand(-1, -1, 2))], 2)  # (m, K, 2 ends, 2)
+    vals = torch.einsum("mkex,mnx->mkne", ends, coef[..., :2]) + coef[:, None, :, None, 2]
+    dist = vals.abs().amax(-1) / coef[:, None, :, :2].norm(dim=-1).clamp_min(1e-300)
+    best, idx = dist.min(-1)
+    layers = torch.tensor(layer_of)[idx]
+    layers = torch.where(best <= tol * h, layers, torch.zeros_like(layers))
+    return torch.where(slot < sizes[:, None], layers, torch.full_like(layers, -1)).numpy()

@@ -188,6 +188,7 @@ def gp_limit(cell: Cell) -> xr.Dataset:
     p = cell.params
     width, n, acts, depths = p["width"], p["n_networks"], list(p["activations"]), list(p["depths"])
     x = _unit_inputs(p["angles_deg"], p["input_dim"], cell)
+    x64 = kernels.unit_vectors(torch.as_tensor(np.radians(p["angles_deg"]), dtype=torch.float64), p["input_dim"])  # for the NNGP
     k, n_scatter = x.shape[0], min(p["n_scatter"], n)
     shape = (len(acts), len(depths))
     cov, cov_se = np.empty(shape + (k, k)), np.empty(shape + (k, k))
@@ -204,7 +205,7 @@ def gp_limit(cell: Cell) -> xr.Dataset:
         cov[a, j], cov_se[a, j] = prod.mean(0).cpu().numpy(), (prod.std(0) / np.sqrt(n)).cpu().numpy()
         variance[a, j], ratio = single_input_recursion(act, width, depth, weight_std=w_std, k1=w_std**2 / x.shape[1])
         kurt_theory[a, j] = 3 * (finite_width.relu_fourth_cumulant_ratio(width, depth) if act == "relu" else ratio)
-        nngp[a, j] = kernels.analytic(x.double().cpu(), depth=depth, activation=act, weight_std=w_std)["nngp"].numpy()
+        nngp[a, j] = kernels.analytic(x64, depth=depth, activation=act, weight_std=w_std)["nngp"].numpy()
         scaled = z.double().cpu().numpy() / np.sqrt(variance[a, j])
         for i in range(k):
             test = stats.kstest(scaled[:, i], "norm")

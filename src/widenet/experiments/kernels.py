@@ -10,6 +10,8 @@ import xarray as xr
 
 from widenet import kernels, laws, tangents
 from widenet.cells import Cell
+from widenet.config import stream_seed
+from widenet.datasets import unit_sphere
 from widenet.models import MLP
 
 CRITICAL_WEIGHT_STD = {"relu": math.sqrt(2.0)}  # C_W = 2 for relu (He); C_W = 1 otherwise
@@ -123,7 +125,8 @@ def random_features_kernel(cell: Cell) -> xr.Dataset:
     )[:, 0, :]
     limit = kernels.arccos_kernel(x0, xs)[0]
     sup_err = (k - limit).abs().amax(-1)
-    eig = gram_spectrum(p["spectrum_points"], p["spectrum_dim"], cell.generator("spectrum"))
+    # the points do not depend on the cell: one stream of (experiment, seed), the same spectrum in every cell
+    eig = gram_spectrum(p["spectrum_points"], p["spectrum_dim"], stream_seed(cell.experiment, "spectrum", cell.seed))
     return xr.Dataset(
         {
             "kernel": (("seed", "angle"), k.cpu().numpy(), {"long_name": "random-features kernel k_d(x, x_φ)", "units": "1"}),
@@ -138,15 +141,15 @@ def random_features_kernel(cell: Cell) -> xr.Dataset:
     )
 
 
-def gram_spectrum(n: int, dim: int, generator: torch.Generator) -> np.ndarray:
+def gram_spectrum(n: int, dim: int, seed: int) -> np.ndarray:
     """Descending eigenvalues of the arc-cosine Gram matrix of n uniform points on S^(dim−1) (Pleiss obs. 2)."""
-    x = torch.nn.functional.normalize(torch.randn(n, dim, generator=generator, dtype=torch.float64, device=generator.device), dim=1)
-    return torch.linalg.eigvalsh(kernels.arccos_kernel(x)).flip(0).cpu().numpy()
+    x = unit_sphere(n, dim, torch.Generator().manual_seed(seed))
+    return torch.linalg.eigvalsh(kernels.arccos_kernel(x)).flip(0).numpy()
 
 
 def summarize_random_features_kernel(ds: xr.Dataset, config: dict) -> xr.Dataset:
-    """Mean sup-error and its slope in d; the Gram spectrum averaged rank by rank over the cells' independent
-    draws of points, and its decay exponent."""
+    """Mean sup-error and its slope in d; the decay exponent of the Gram spectrum (drawn from one
+    experiment-wide stream, so the same in every cell)."""
     ds["limit"] = ds.limit.isel(n_features=0, drop=True)  # the same in every cell
     ds["sup_error_mean"] = ds.sup_error.mean("seed").assign_attrs(long_name="mean sup-error over draws", units="1")
     ds["sup_error_se"] = (ds.sup_error.std("seed") / np.sqrt(ds.sizes["seed"])).assign_attrs(
@@ -154,9 +157,7 @@ def summarize_random_features_kernel(ds: xr.Dataset, config: dict) -> xr.Dataset
     slope, intercept, se = laws.loglog_slope(ds.n_features, ds.sup_error_mean)
     ds["fit_intercept"] = ((), intercept, {"long_name": "intercept of the log-log fit of sup-error vs d", "units": "1"})
 
-    draws = ds.sizes["n_features"]
-    ds["eigenvalue"] = ds.eigenvalue.mean("n_features").assign_attrs(
-        long_name=f"eigenvalue λ_i of the arc-cosine Gram matrix, mean over {draws} draws of the points", units="1")
+    ds["eigenvalue"] = ds.eigenvalue.isel(n_features=0, drop=True)  # the same in every cell
     eig, index = ds.eigenvalue.values, ds.eigen_index.values
     lo, hi = 10, eig.size // 4  # fit range: past the top few, before the finite-n floor
     alpha = -laws.loglog_slope(index[lo:hi], eig[lo:hi])[0]

@@ -93,13 +93,50 @@ def compose(overrides: list[str] | tuple[str, ...] = (), conf_dir: str | Path | 
             if name not in profiles(conf_dir):
                 raise ConfigError(f"unknown profile {name!r}; allowed: {', '.join(profiles(conf_dir))}")
     try:
+        value_overrides = _as_value_overrides(overrides)
         with initialize_config_dir(config_dir=str(conf_dir), version_base=None):
-            cfg = hydra_compose("config", overrides=_as_value_overrides(overrides))
+            cfg = hydra_compose("config", overrides=value_overrides + _unlisted_experiments(conf_dir))
+        _apply_profile_blocks(cfg, value_overrides, profiles(conf_dir))
         data = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
     except (HydraException, OmegaConfBaseException) as err:
         raise ConfigError(f"config error: {err}") from None
     validate(data, conf_dir)
     return data
+
+
+def _unlisted_experiments(conf_dir: Path) -> list[str]:
+    """``+experiment@experiment.<id>=<id>`` for every registered experiment with a ``conf/experiment/<id>.yaml``
+    that config.yaml's defaults list does not name: an experiment's conf file is all the config it needs."""
+    import yaml
+
+    defaults = yaml.safe_load((conf_dir / "config.yaml").read_text()).get("defaults") or []
+    listed = {key.split("@experiment.", 1)[1] for item in defaults if isinstance(item, dict) for key in item
+              if "@experiment." in key}
+    return [f"+experiment@experiment.{exp_id}={exp_id}" for exp_id in EXPERIMENTS
+            if exp_id not in listed and (conf_dir / "experiment" / f"{exp_id}.yaml").is_file()]
+
+
+def _apply_profile_blocks(cfg, value_overrides: list[str], allowed: list[str]) -> None:
+    """Merge each experiment's own ``profiles.<profile>`` block (that profile's settings and grid, kept in
+    ``conf/experiment/<id>.yaml``) over the file's base values; command-line overrides still win."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import OmegaConf, open_dict
+
+    given = {}
+    for ov in OverridesParser.create().parse_overrides(value_overrides):
+        if ov.key_or_group.startswith("experiment.") and not ov.is_delete():
+            value = OmegaConf.select(cfg, ov.key_or_group)
+            given[ov.key_or_group] = OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
+    with open_dict(cfg):
+        for exp_id, node in cfg.get("experiment", {}).items():
+            blocks = node.pop("profiles", None) or {}
+            unknown = sorted(set(blocks) - set(allowed))
+            if unknown:
+                raise ConfigError(f"experiment.{exp_id}.profiles: unknown profile {unknown[0]!r}; allowed: {', '.join(allowed)}")
+            if cfg.profile in blocks:
+                node.merge_with(blocks[cfg.profile])
+        for key, value in given.items():
+            OmegaConf.update(cfg, key, value, merge=False)
 
 
 def _schema(conf_dir: Path) -> dict:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 
@@ -34,7 +35,8 @@ def cmd_cell(args) -> None:
     datasets = dict(item.split("=", 1) for item in args.dataset)
     ds = cells.run_cell(json.loads(args.config), device=args.device, datasets=datasets, stage=args.stage)
     store.write(ds, args.out)
-    print(f"wrote {args.out} in {ds.attrs['wall_time_s']:.2f} s on {ds.attrs['device']}", file=sys.stderr)
+    where = f" (a fork of worker {os.getppid()})" if "WIDENET_WORKER_CHILD" in os.environ else ""
+    print(f"wrote {args.out} in {ds.attrs['wall_time_s']:.2f} s on {ds.attrs['device']}{where}", file=sys.stderr)
 
 
 def cmd_aggregate(args) -> None:

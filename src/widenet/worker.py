@@ -226,8 +226,9 @@ class Worker:
 
     def _stop_listening(self) -> None:
         """Unlink the socket first (later jobs start a new worker), then serve the jobs already queued."""
-        if self._still_ours():
-            self.path.unlink()
+        if self._still_ours():  # the lock and log files go too (a worker that failed to start keeps its log)
+            for path in (self.path, Path(f"{self.path}.lock"), Path(f"{self.path}.log")):
+                path.unlink(missing_ok=True)
         self.listener.setblocking(False)
         while True:
             try:

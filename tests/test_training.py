@@ -170,3 +170,15 @@ def test_mlp_fast_path_equals_torch_func(linearized):
     assert torch.allclose(fast.loss, slow.loss, rtol=1e-12)
     assert torch.allclose(fast.test_outputs, slow.test_outputs, rtol=1e-12, atol=1e-14)
     assert torch.allclose(fast.checkpoints["weight2"], slow.checkpoints["net.weight2"], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_linear_fast_path_equals_torch_func(bias):
+    x, y, gen = _data(n=6, d=20)
+    model = torch.nn.Linear(20, 1, bias=bias).to(F64)
+    params = {k: torch.randn(3, *v.shape, dtype=F64, generator=gen) for k, v in model.named_parameters()}
+    kw = dict(lr=0.01, steps=10, weight_decay=0.1, params=params, x_test=x[:3], checkpoint_every=5, loss="sum")
+    fast = gradient_descent(model, x, y, **kw)
+    slow = gradient_descent(_Wrapped(model), x, y, **(kw | {"params": {f"net.{k}": v for k, v in params.items()}}))
+    assert torch.allclose(fast.loss, slow.loss, rtol=1e-12)
+    assert torch.allclose(fast.checkpoints["weight"], slow.checkpoints["net.weight"], rtol=1e-12, atol=1e-14)

@@ -150,7 +150,11 @@ def gradient_descent(
     _check_output(model, theta0, ensemble, x)
     if ensemble is None:  # one network: an ensemble of one
         theta0 = {k: v.unsqueeze(0) for k, v in theta0.items()}
-    backend = _mlp_backend if isinstance(model, models.MLP) else _generic_backend
+    backend = _generic_backend
+    if isinstance(model, models.MLP):
+        backend = _mlp_backend
+    elif isinstance(model, torch.nn.Linear) and model.out_features == 1:
+        backend = _linear_backend
     outputs, step = backend(model, theta0, x, loss, weight_decay, linearized)
     trajectory = _descend(step, outputs, theta0, x, y, x_test, lr, steps, record, keep, progress)
     if ensemble is None:
@@ -208,22 +212,42 @@ def _mlp_backend(model: models.MLP, theta0: Params, x: Tensor, loss: str, weight
     return outputs, step
 
 
+def _linear_backend(model: torch.nn.Linear, theta0: Params, x: Tensor, loss: str, weight_decay: float, linearized: bool):
+    """``torch.nn.Linear(d, 1)`` (f = x·w + b, its own linearization): explicit gradients ∂ℓ/∂f·x."""
+    value, derivative = LOSSES[loss]
+
+    def outputs(theta: Params, x_: Tensor) -> Tensor:
+        out = theta["weight"][:, 0, :] @ x_.mT
+        return out + theta["bias"] if "bias" in theta else out
+
+    def step(theta: Params, x_: Tensor, y: Tensor):
+        out = outputs(theta, x_)
+        g = derivative(out - y)
+        grad = {"weight": (g @ x_)[:, None, :]}
+        if "bias" in theta:
+            grad["bias"] = g.sum(-1, keepdim=True)
+        return (out, *_weight_decay(theta, grad, value(out - y), weight_decay, 1))
+
+    return outputs, step
+
+
 def _descend(step, outputs, theta0, x, y, x_test, lr, steps, record, keep, progress) -> Trajectory:
     """The GD loop: one ensemble step per iteration; records outputs and checkpoints, flags divergence."""
     theta = {name: t.clone() for name, t in theta0.items()}  # updated in place
     n_nets = next(iter(theta.values())).shape[0]
     like = next(iter(theta.values()))
-    active = torch.ones(n_nets, dtype=torch.bool, device=like.device)
+    active, frozen = torch.ones(n_nets, dtype=torch.bool, device=like.device), False
     diverged_at = torch.full((n_nets,), -1, dtype=torch.int64, device=like.device)
     losses = torch.full((n_nets, steps + 1), float("nan"), dtype=like.dtype, device=like.device)
     train_out, test_out, saved = [], [], []
     iterator = range(steps + 1) if progress is None else progress(range(steps + 1))
     for k in iterator:
         out, total, grad = step(theta, x, y)
+        losses[:, k] = total.detach()
         finite = torch.isfinite(total)
-        diverged_at = torch.where(active & ~finite, k, diverged_at)
-        active = active & finite
-        losses[:, k] = torch.where(active, total.detach(), float("nan"))
+        if not bool(finite.all()):  # one host sync per step; the rest only once something diverged
+            diverged_at = torch.where(active & ~finite, k, diverged_at)
+            active, frozen = active & finite, True
         if k in record:
             train_out.append(out.detach())
             if x_test is not None:
@@ -231,7 +255,9 @@ def _descend(step, outputs, theta0, x, y, x_test, lr, steps, record, keep, progr
         if k in keep:
             saved.append({name: t.detach().clone() for name, t in theta.items()})
         if k < steps:
-            _update(theta, grad, lr, active)
+            _update(theta, grad, lr, active if frozen else None)
+    after = torch.arange(steps + 1, device=like.device) >= torch.where(diverged_at < 0, steps + 1, diverged_at)[:, None]
+    losses[after] = float("nan")
     _warn_diverged(diverged_at)
     return Trajectory(
         params=theta,
@@ -247,9 +273,9 @@ def _descend(step, outputs, theta0, x, y, x_test, lr, steps, record, keep, progr
 
 
 @torch.no_grad()
-def _update(theta: Params, grad: Params, lr: float, active: Tensor) -> None:
-    """θ ← θ − lr·∇L in place, for the networks still active (diverged ones stay frozen)."""
-    everyone = bool(active.all())
+def _update(theta: Params, grad: Params, lr: float, active: Tensor | None) -> None:
+    """θ ← θ − lr·∇L in place, for the ``active`` networks (None: all; diverged ones stay frozen)."""
+    everyone = active is None
     for name, t in theta.items():
         if everyone:
             t.add_(grad[name], alpha=-lr)

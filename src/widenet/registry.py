@@ -263,12 +263,17 @@ CURVATURE_EXPERIMENTS = [
         compute="widenet.experiments.hessian_scaling:hessian_scaling",
         summarize="widenet.experiments.hessian_scaling:summarize_hessian_scaling",
         plot="widenet.figures.hessian_scaling:plot",
+        train="widenet.experiments.training:train_checkpoints",  # the GD path: checkpoints are rule inputs
         settings={
             "dataset": string(),
             "n_seeds": pos_int(),
             "bias_std": number(0.0),
             "tol": number(0.0, exclusive=True),
             "max_parameters": pos_int(),
+            "train_steps": pos_int(),
+            "train_lr": number(0.0, exclusive=True),
+            "train_loss": choice(["sum", "half_sum", "mean"]),
+            "checkpoint_steps": int_list(0),
         },
         grid={"activation": axis(choice(ACTIVATIONS)), "depth": axis(pos_int()), "width": axis(pos_int())},
         check=_twice_differentiable,

@@ -26,7 +26,9 @@ def _variance(ax, ds) -> None:
     style.axis_labels(ax, "ambient dimension p", "p · Var(z_i)  (dimensionless)", xlog=2)
     per_p = [law for law in laws.read(ds) if law.name.startswith("p_var")]
     style.annotate(ax, f"{sum(law.ok for law in per_p)}/{len(per_p)} values of p within 4 SE of 1", loc="lower right")
-    ax.legend(loc="upper right")
+    low, high = float((ds.p_var_mean - 2 * ds.p_var_se).min()), float((ds.p_var_mean + 2 * ds.p_var_se).max())
+    ax.set_ylim(min(low, 1.0) - 0.35 * (high - low), max(high, 1.0) + 0.45 * (high - low))  # room for legend and note
+    ax.legend(loc="upper left", fontsize="small")
     style.panel_title(ax, "a", "variance of projected coordinates")
 
 
@@ -37,7 +39,7 @@ def _histograms(ax, ds) -> None:
     width = centres[1] - centres[0]
     for color, pv in zip(style.palette(len(shown)), shown):
         ax.step(centres, ds.hist_sqrt_p_z1.sel(p=pv), where="mid", color=color,
-                label=f"p = {int(pv)} (KS to N(0,1) = {float(ds.ks_normal.sel(p=pv)):.3f})")
+                label=f"p = {int(pv)}: KS to N(0, 1) {float(ds.ks_normal.sel(p=pv)):.3f}")
     t = np.linspace(centres[0] - width / 2, centres[-1] + width / 2, 400)
     ax.plot(t, stats.norm.pdf(t), **style.THEORY, label="N(0, 1) density")
     style.axis_labels(ax, "√p · z₁  (dimensionless)", "probability density")

@@ -105,3 +105,27 @@ def test_the_readme_lists_exactly_these_steps():
                    "registry.py", "tests/"):
         assert needle in section, needle
     assert "conf/config.yaml" not in section.split("Shared inputs", 1)[0], "no catalogue list to maintain by hand"
+
+
+def test_profile_blocks_sit_between_the_conf_file_and_command_line_overrides():
+    from widenet import config
+
+    paper = config.compose(["profile=paper"])["experiment"]["regions"]
+    assert paper["grid"]["neurons"] == [16, 32, 64, 128, 256, 512]  # the paper block of conf/experiment/regions.yaml
+    assert paper["settings"]["grid_resolutions"][-1] == 513 and paper["settings"]["n_seeds"] == 10  # block over base
+    given = config.compose(["profile=paper", "experiment.regions.grid.neurons=[16,32]",
+                            "experiment.regions.settings.grid_resolutions=[9]"])["experiment"]["regions"]
+    assert given["grid"]["neurons"] == [16, 32] and given["settings"]["grid_resolutions"] == [9]  # overrides win
+    assert given["grid"]["input_dim"] == [2, 16]
+
+
+def test_a_profile_block_for_an_unknown_profile_is_refused(tmp_path):
+    import shutil
+
+    from widenet import config
+
+    conf = shutil.copytree(ROOT / "conf", tmp_path / "conf")
+    path = conf / "experiment" / "sphere-projection.yaml"
+    path.write_text(path.read_text().replace("  quick:", "  qiuck:"))
+    with pytest.raises(config.ConfigError, match=r"experiment\.sphere-projection\.profiles: unknown profile 'qiuck'; allowed: paper, quick"):
+        config.compose([], conf_dir=conf)

@@ -8,6 +8,7 @@ from torch.func import functional_call, jacrev
 
 from widenet import laws, models
 from widenet.cells import Cell
+from widenet import min_norm as numerics
 from widenet.experiments import min_norm as mn
 from widenet.models import MLP
 
@@ -35,21 +36,21 @@ def _jacobian(model: MLP, theta: dict, names: list[str], x: torch.Tensor) -> tor
     return torch.cat([jac[k].reshape(x.shape[0], -1) for k in names], dim=1)
 
 
-@pytest.mark.parametrize("method", mn.STEP_METHODS)
+@pytest.mark.parametrize("method", numerics.STEP_METHODS)
 @pytest.mark.parametrize("case", ["features", "shallow", "deep2"])
 def test_step_is_the_min_norm_solution_of_the_linearized_equations(case, method):
     """On a tiny net with X formed: K = XXᵀ, XΔθ* = e to 1e-10, Δθ* = pinv(X)e = lstsq min-norm solution,
     and Δθ* ⟂ null(X) (Amari eqs. 27–29, 37)."""
-    depth, n = mn.CASES[case], 6
+    depth, n = numerics.CASES[case], 6
     model = MLP(3, 7, depth, activation="tanh", parameterization="standard", bias_std=1.0, dtype=F64)
     cell = _cell(7)
     theta = mn.sample_theta0(model, cell, range(2))
     x, target = mn.inputs_and_teacher(n, 3, 0)
-    names = mn.trainable_names(model, case)
-    K = mn.gram(model, case, theta, x)
+    names = numerics.trainable_names(model, case)
+    K = numerics.gram(model, case, theta, x)
     err = target - torch.stack([functional_call(model, {k: v[s] for k, v in theta.items()}, (x,)) for s in range(2)])
     alpha = torch.linalg.solve(K, err[..., None])[..., 0]
-    delta = mn.min_norm_step(model, theta, names, x, alpha, method=method)
+    delta = numerics.min_norm_step(model, theta, names, x, alpha, method=method)
     assert sorted(delta) == sorted(names)
     forward = models.jvp(model, theta, x, delta)[1]  # closed-form XΔθ used by the cells
     for s in range(2):
@@ -74,8 +75,8 @@ def test_readout_bias_is_zero_and_not_trained():
     model = MLP(10, 16, 2, parameterization="standard", bias_std=1.0, dtype=F64)
     theta = mn.sample_theta0(model, _cell(16), range(3))
     assert theta["bias2"].abs().max() == 0
-    assert mn.trainable_names(model, "features") == ["weight2"]
-    assert set(mn.trainable_names(model, "deep2")) == {"weight0", "bias0", "weight1", "bias1", "weight2"}
+    assert numerics.trainable_names(model, "features") == ["weight2"]
+    assert set(numerics.trainable_names(model, "deep2")) == {"weight0", "bias0", "weight1", "bias1", "weight2"}
 
 
 def test_distance_shrinks_like_inverse_sqrt_width(store):

@@ -2,14 +2,9 @@
 
 Amari §3 (eqs. 16–38), §5 (eqs. 48–64), §6 (eqs. 65–75). Standard parameterization (Amari eqs. 6–8,
 ``models.MLP(parameterization="standard")``), σ_v = σ_w = σ_b = 1, no readout bias (Amari eq. 5).
-At θ₀, with X = ∂f/∂θ (n × P) over the trained parameters and e = f* − f(θ₀) (eq. 21),
-
-    K = XXᵀ (eqs. 24, 57, 72),   α = K⁻¹e,   Δθ* = Xᵀα = X†e (eqs. 27, 56, 71),
-
-so ‖Δθ*‖₂² = eᵀK⁻¹e. X is never formed: K is the empirical NTK (``tangents.empirical_ntk``; for
-``features`` the Gram of the last hidden layer, eq. 32), α comes from a float64 Cholesky solve and
-Δθ* from one vjp of f with cotangent α (a closed-form reverse pass, O(P) memory), batched over seeds.
-XΔθ* = e is re-checked by an independent forward-mode pass.
+The numerics (K = XXᵀ, α = K⁻¹e, Δθ* = Xᵀα, ‖Δθ*‖₂² = eᵀK⁻¹e) are in ``widenet.min_norm``; this module
+turns a cell into calls and a Dataset. XΔθ* = e is re-checked by an independent forward-mode pass
+(``models.jvp``).
 
 In the standard parameterization v_i² ~ σ_v²/p, so the first-layer block K⁽²⁾ of eq. 59 is O(1), not
 O(p) as eqs. 60–62 state: K/p → lim K/p = ``kernels.lecun_ntk`` (readout and hidden–hidden weights
@@ -36,45 +31,26 @@ import math
 import numpy as np
 import torch
 import xarray as xr
-from torch.func import functional_call, vjp, vmap
 
-from widenet import kernels, laws, models, tangents
+from widenet import kernels, laws, models
 from widenet.cells import Cell
+from widenet.min_norm import BLOCKS, CASES, block_of, block_squared_norms, gram, min_norm_step, solve, trainable_names
 from widenet.models import MLP
 
-CASES = {"features": 1, "shallow": 1, "deep2": 2, "deep3": 3}  # case → hidden layers L
-BLOCKS = ("readout", "input_layer", "hidden_layers", "biases")
 RUN_KEYS = ("delta_norm", "delta_sup", "error_norm", "residual_norm", "linear_residual", "kp_min_eig", "delta_norm_kernel")
-THETA0_KEYS = ("theta0_readout_norm", "theta0_neuron_norm", "theta0_norm", "theta0_sup")
 KERNEL_NODES = 48  # Gauss–Hermite nodes² of the tanh limit: relative error ~3e-5 ≪ p^(−1/2) (96 nodes: 4× the time)
 CPU_MEMORY_BUDGET = 2 << 30  # bytes of per-seed parameter copies vmapped at once on CPU
 
 Tensor = torch.Tensor
 
 
-# --- data -----------------------------------------------------------------------------------------
+# --- data and θ₀ --------------------------------------------------------------------------------------
 def inputs_and_teacher(n: int, dim: int, data_seed: int, dtype=torch.float64, device="cpu") -> tuple[Tensor, Tensor]:
     """(x, f*): n points of the sphere of radius √dim in R^dim and f*(x) = tanh(u·x), u a random unit vector."""
     gen = torch.Generator().manual_seed(data_seed)
     x = torch.nn.functional.normalize(torch.randn(n, dim, generator=gen, dtype=torch.float64), dim=1) * math.sqrt(dim)
     u = torch.nn.functional.normalize(torch.randn(dim, generator=gen, dtype=torch.float64), dim=0)
     return x.to(dtype=dtype, device=device), torch.tanh(x @ u).to(dtype=dtype, device=device)
-
-
-# --- parameters -----------------------------------------------------------------------------------
-def block_of(name: str, depth: int) -> str | None:
-    """Which of ``BLOCKS`` a raw MLP parameter belongs to (None: the readout bias, absent in Amari eq. 5)."""
-    ell = int(name.removeprefix("weight").removeprefix("bias"))
-    if name.startswith("bias"):
-        return None if ell == depth else "biases"
-    return "readout" if ell == depth else "input_layer" if ell == 0 else "hidden_layers"
-
-
-def trainable_names(model: MLP, case: str) -> list[str]:
-    """The parameters θ of the case: the readout v only (``features``) or all but the readout bias."""
-    if case == "features":
-        return [f"weight{model.depth}"]
-    return [name for name, _ in model.named_parameters() if block_of(name, model.depth) is not None]
 
 
 def sample_theta0(model: MLP, cell: Cell, seeds: range) -> dict[str, Tensor]:
@@ -93,85 +69,6 @@ def _seed_chunk(model: MLP, device: torch.device) -> int:
     return max(1, budget // per_seed)
 
 
-# --- one case ---------------------------------------------------------------------------------------
-STEP_METHODS = ("backprop", "vjp")
-
-
-def min_norm_step(model: MLP, theta: dict[str, Tensor], names: list[str], x: Tensor, alpha: Tensor,
-                  method: str = "backprop") -> dict[str, Tensor]:
-    """Δθ* = Xᵀα for each seed (leading dim of ``theta`` and ``alpha``): a vjp of f with cotangent α, O(P) memory.
-
-    ``backprop``: closed-form reverse pass of the MLP (``models.vjp``), batched over seeds (matmuls only); ``vjp``:
-    ``torch.func.vjp`` vmapped over seeds (the same numbers; its first call costs ~1.3 s of imports per job).
-    """
-    if method == "vjp":
-        def one(th, a):
-            frozen = {k: v for k, v in th.items() if k not in names}
-            _, pullback = vjp(lambda tr: functional_call(model, {**frozen, **tr}, (x,)), {k: th[k] for k in names})
-            return pullback(a)[0]
-
-        return vmap(one)(theta, alpha)
-    if method != "backprop":
-        raise ValueError(f"unknown method {method!r}; allowed: {', '.join(STEP_METHODS)}")
-    grads = models.vjp(model, theta, x, alpha)
-    return {k: grads[k] for k in names}
-
-
-def gram(model: MLP, case: str, theta: dict[str, Tensor], x: Tensor) -> Tensor:
-    """K = XXᵀ per seed: h_L h_Lᵀ for ``features`` (eq. 32), else the empirical NTK (eqs. 57, 72) minus the
-    readout-bias term 1 (that bias is not a parameter here)."""
-    if case == "features":
-        h = models.forward(model, theta, x)[1][-1]  # h_L = σ(z⁽ᴸ⁾): the features X of Amari eq. 17
-        return h @ h.mT
-    return tangents.empirical_ntk(model, x, params=theta) - 1.0
-
-
-def run_case(model: MLP, case: str, theta: dict[str, Tensor], x: Tensor, target: Tensor, ns: list[int],
-             check_n: int | None = None) -> dict:
-    """All per-seed numbers of one (case, activation) for a chunk of seeds (see ``min_norm_distance``).
-
-    The forward-mode check of XΔθ* = e runs for n ≤ ``check_n`` only (default: all n)."""
-    names, depth, width = trainable_names(model, case), model.depth, model.width
-    n_params = sum(theta[k][0].numel() for k in names)
-    S, N = theta[names[0]].shape[0], len(ns)
-    f0 = models.outputs(model, theta, x)
-    err = target - f0
-    K = gram(model, case, theta, x).double()
-    out = {k: np.full((N, S), np.nan) for k in RUN_KEYS}
-    out["delta_block_norm"] = np.full((N, S, len(BLOCKS)), np.nan)
-    for i, n in enumerate(ns):
-        out["error_norm"][i] = err[:, :n].norm(dim=1).cpu().numpy()
-        out["kp_min_eig"][i] = torch.linalg.eigvalsh(K[:, :n, :n] / width)[:, 0].cpu().numpy()
-        if n > n_params:  # K singular: no interpolant in the tangent space
-            continue
-        chol, info = torch.linalg.cholesky_ex(K[:, :n, :n])
-        alpha = torch.cholesky_solve(err[:, :n, None].double(), chol)[..., 0]
-        ok = (info == 0).cpu().numpy()
-        delta = min_norm_step(model, theta, names, x[:n], alpha.to(err.dtype))
-        sq = {b: 0.0 for b in BLOCKS}
-        for k, d in delta.items():
-            sq[block_of(k, depth)] = sq[block_of(k, depth)] + d.flatten(1).double().pow(2).sum(1)
-        trained = {block_of(k, depth) for k in names}
-        for j, b in enumerate(BLOCKS):
-            if b in trained:
-                out["delta_block_norm"][i, :, j] = np.where(ok, sq[b].sqrt().cpu().numpy(), np.nan)
-        norm = sum(sq[b] for b in trained).sqrt().cpu().numpy()
-        sup = torch.stack([d.flatten(1).abs().amax(1) for d in delta.values()]).amax(0).cpu().numpy()
-        moved = {k: theta[k] + delta[k] if k in delta else theta[k] for k in theta}
-        resid = (models.outputs(model, moved, x[:n]) - target[:n]).norm(dim=1).cpu().numpy()
-        if check_n is None or n <= check_n:
-            lin = (models.jvp(model, theta, x[:n], delta)[1] - err[:, :n]).norm(dim=1) / err[:, :n].norm(dim=1)
-        else:
-            lin = torch.full((S,), float("nan"))
-        ek = (alpha * err[:, :n].double()).sum(1).clamp_min(0).sqrt().cpu().numpy()  # √(eᵀK⁻¹e)
-        for key, val in (("delta_norm", norm), ("delta_sup", sup), ("residual_norm", resid),
-                         ("linear_residual", lin.cpu().numpy()), ("delta_norm_kernel", ek)):
-            out[key][i] = np.where(ok, val, np.nan)
-        del delta, moved  # free two parameter-sized copies before the next n
-    out["err"] = err
-    return out
-
-
 def _theta0_norms(model: MLP, theta: dict[str, Tensor], case: str) -> dict[str, np.ndarray]:
     """Amari's O(1) quantities ‖v₀‖₂ (eqs. 35, 39) and the RMS per-neuron ‖(w_i; b_i)‖ (eq. 3), and the
     norm ‖θ₀‖₂ and sup-norm ‖θ₀‖_∞ over the trained parameters."""
@@ -188,6 +85,57 @@ def _theta0_norms(model: MLP, theta: dict[str, Tensor], case: str) -> dict[str, 
     }
 
 
+# --- one chunk of seeds ------------------------------------------------------------------------------
+def run_case(model: MLP, case: str, theta: dict[str, Tensor], x: Tensor, target: Tensor, ns: list[int],
+             check_n: int | None = None) -> dict:
+    """All per-seed numbers of one (case, activation) for a chunk of seeds (see ``min_norm_distance``), each
+    (len(ns), seeds), ``delta_block_norm`` (len(ns), seeds, blocks), and the errors e = f* − f(θ₀) (seeds, n_max).
+
+    The forward-mode check of XΔθ* = e runs for n ≤ ``check_n`` only (default: all n)."""
+    names = trainable_names(model, case)
+    n_params = sum(theta[k][0].numel() for k in names)
+    n_seeds = theta[names[0]].shape[0]
+    error = target - models.outputs(model, theta, x)
+    K = gram(model, case, theta, x).double()
+    out = {k: np.full((len(ns), n_seeds), np.nan) for k in RUN_KEYS}
+    out["delta_block_norm"] = np.full((len(ns), n_seeds, len(BLOCKS)), np.nan)
+    for i, n in enumerate(ns):
+        out["error_norm"][i] = error[:, :n].norm(dim=1).cpu().numpy()
+        out["kp_min_eig"][i] = torch.linalg.eigvalsh(K[:, :n, :n] / model.width)[:, 0].cpu().numpy()
+        if n > n_params:  # K singular: no interpolant in the tangent space
+            continue
+        check = check_n is None or n <= check_n
+        for key, value in _one_n(model, names, theta, x[:n], target[:n], error[:, :n], K[:, :n, :n], check).items():
+            out[key][i] = value
+    out["error"] = error
+    return out
+
+
+def _one_n(model: MLP, names: list[str], theta: dict[str, Tensor], x: Tensor, target: Tensor, error: Tensor,
+           K: Tensor, check: bool) -> dict[str, np.ndarray]:
+    """The min-norm step on the first n inputs and its norms, residuals and checks, NaN where K is singular."""
+    alpha, ok = solve(K, error)
+    ok = ok.cpu().numpy()
+    step = min_norm_step(model, theta, names, x, alpha.to(error.dtype))
+    squares = block_squared_norms(step, model.depth)
+    blocks = np.full((ok.size, len(BLOCKS)), np.nan)
+    for j, block in enumerate(BLOCKS):
+        if block in squares:
+            blocks[:, j] = squares[block].sqrt().cpu().numpy()
+    moved = {k: theta[k] + step[k] if k in step else theta[k] for k in theta}
+    linear = (models.jvp(model, theta, x, step)[1] - error).norm(dim=1) / error.norm(dim=1) if check else None
+    values = {
+        "delta_norm": sum(squares.values()).sqrt(),
+        "delta_sup": torch.stack([d.flatten(1).abs().amax(1) for d in step.values()]).amax(0),
+        "residual_norm": (models.outputs(model, moved, x) - target).norm(dim=1),
+        "linear_residual": torch.full((ok.size,), float("nan")) if linear is None else linear,
+        "delta_norm_kernel": (alpha * error.double()).sum(1).clamp_min(0).sqrt(),  # √(eᵀK⁻¹e)
+    }
+    out = {key: np.where(ok, value.cpu().numpy(), np.nan) for key, value in values.items()}
+    out["delta_block_norm"] = np.where(ok[:, None], blocks, np.nan)
+    return out
+
+
 # --- A2 cell ----------------------------------------------------------------------------------------
 def min_norm_distance(cell: Cell) -> xr.Dataset:
     """One width p: every (case, activation, n, seed) of A2 (module docstring).
@@ -196,101 +144,128 @@ def min_norm_distance(cell: Cell) -> xr.Dataset:
     and more) only their K/p on the first ``kernel_n`` inputs, for the concentration of eq. 33, whose seed
     spread has few effective degrees of freedom per draw.
     """
-    prm = cell.params
-    width, d, ns = prm["width"], prm["input_dim"], sorted(prm["n_inputs"])
-    cases, acts = list(prm["cases"]), list(prm["activations"])
-    x, target = inputs_and_teacher(ns[-1], d, prm["data_seed"], dtype=cell.dtype, device=cell.device)
-    C, A, N, S = len(cases), len(acts), len(ns), prm["n_seeds"]
-    S_k = max(S, prm["kernel_seeds"])
-    n_kp = min(prm["kernel_n"], ns[-1])  # the tanh limit is a quadrature costing ∝ n_kp²
-    per = {k: np.full((C, A, N, S), np.nan) for k in RUN_KEYS}
-    per["delta_block_norm"] = np.full((C, A, N, S, len(BLOCKS)), np.nan)
-    per["delta_norm_limit"] = np.full((C, A, N, S), np.nan)
-    kp_all = np.full((C, A, S_k, n_kp, n_kp), np.nan)
-    th0 = {k: np.full((C, S), np.nan) for k in THETA0_KEYS}
-    n_params = np.zeros(C, dtype=np.int64)
-    kw = dict(weight_std=prm["weight_std"], bias_std=prm["bias_std"])
-    limits = {(L, a): kernels.lecun_ntk(x[:n_kp].double().cpu(), depth=L, activation=a, n_nodes=KERNEL_NODES, **kw)
-              for L in {CASES[c] for c in cases} for a in acts}
+    settings = cell.params
+    width, ns, cases, acts = settings["width"], sorted(settings["n_inputs"]), list(settings["cases"]), list(settings["activations"])
+    x, target = inputs_and_teacher(ns[-1], settings["input_dim"], settings["data_seed"], dtype=cell.dtype, device=cell.device)
+    n_full, n_kernel_seeds = settings["n_seeds"], max(settings["n_seeds"], settings["kernel_seeds"])
+    kernel_n = min(settings["kernel_n"], ns[-1])  # the tanh limit is a quadrature costing ∝ kernel_n²
+    kw = dict(weight_std=settings["weight_std"], bias_std=settings["bias_std"])
+    limits = {(case, act): kernels.lecun_ntk(x[:kernel_n].double().cpu(), depth=CASES[case], activation=act,
+                                             n_nodes=KERNEL_NODES, **kw) for case in cases for act in acts}
+    parts, kp, n_params = [], {key: [] for key in limits}, {}  # kp: K/p per (case, activation), chunk by chunk
     for depth in sorted({CASES[c] for c in cases}):
-        mine = [ci for ci, c in enumerate(cases) if CASES[c] == depth]
-        models = {a: MLP(d, width, depth, activation=a, parameterization="standard", dtype=cell.dtype,
-                         device=cell.device, **kw) for a in acts}
-        chunk = _seed_chunk(models[acts[0]], cell.device)
-        for start in cell.progress(range(0, S_k, chunk), f"depth {depth}, seed chunks of {chunk}"):
-            seeds = range(start, min(S_k, start + chunk))
-            theta = sample_theta0(models[acts[0]], cell, seeds)
-            full = slice(seeds.start, min(S, seeds.stop))  # seeds with the full analysis
-            head = {k: v[: max(0, full.stop - full.start)] for k, v in theta.items()}
-            for ci in mine:
-                case = cases[ci]
-                n_params[ci] = sum(theta[k][0].numel() for k in trainable_names(models[acts[0]], case))
-                if full.start < full.stop:
-                    for key, val in _theta0_norms(models[acts[0]], head, case).items():
-                        th0[key][ci, full] = val
-                for ai, act in enumerate(acts):
-                    kp = (gram(models[act], case, theta, x[:n_kp]) / width).double().cpu()
-                    kp_all[ci, ai, seeds.start : seeds.stop] = kp.numpy()
-                    if full.start >= full.stop:
-                        continue
-                    res = run_case(models[act], case, head, x, target, ns, check_n=n_kp)
-                    for key in RUN_KEYS + ("delta_block_norm",):
-                        per[key][ci, ai, :, full] = res[key]
-                    limit = limits[depth, act]
-                    for i, n in enumerate(ns[: sum(n <= n_kp for n in ns)]):  # ‖Δθ*‖₂ → √(eᵀK∞⁻¹e/p)
-                        e = res["err"][:, :n].double().cpu()
-                        quad = (e * torch.linalg.solve(limit[:n, :n], e.T).T).sum(1)
-                        per["delta_norm_limit"][ci, ai, i, full] = (quad / width).sqrt().numpy()
-    lim = np.stack([np.stack([limits[CASES[c], a].numpy() for a in acts]) for c in cases])[:, :, None]
-    lim_norm = np.linalg.norm(lim, axis=(-2, -1))
-    kp_err = np.linalg.norm(kp_all - lim, axis=(-2, -1)) / lim_norm
-    # seed spread of K/p relative to ‖K∞‖_F: √(Σ_s ‖K_s/p − mean_s K_s/p‖²_F/(S − 1)), no limit needed
-    kp_spread = np.sqrt(((kp_all - kp_all.mean(2, keepdims=True)) ** 2).sum((2, 3, 4)) / max(S_k - 1, 1)) / lim_norm[..., 0]
+        nets = {act: MLP(settings["input_dim"], width, depth, activation=act, parameterization="standard",
+                         dtype=cell.dtype, device=cell.device, **kw) for act in acts}
+        chunk = _seed_chunk(nets[acts[0]], cell.device)
+        for start in cell.progress(range(0, n_kernel_seeds, chunk), f"depth {depth}, seed chunks of {chunk}"):
+            seeds = range(start, min(n_kernel_seeds, start + chunk))
+            theta = sample_theta0(nets[acts[0]], cell, seeds)
+            full = range(seeds.start, min(n_full, seeds.stop))  # seeds with the full analysis
+            head = {k: v[: len(full)] for k, v in theta.items()}
+            for case in (c for c in cases if CASES[c] == depth):
+                n_params[case] = sum(theta[k][0].numel() for k in trainable_names(nets[acts[0]], case))
+                if full:
+                    parts.append(_theta0_dataset(nets[acts[0]], head, case, full))
+                for act in acts:
+                    kp[case, act].append((gram(nets[act], case, theta, x[:kernel_n]) / width).double().cpu().numpy())
+                    if full:
+                        res = run_case(nets[act], case, head, x, target, ns, check_n=kernel_n)
+                        parts.append(_run_dataset(res, case, act, ns, full, limits[case, act], kernel_n, width))
+    return _cell_dataset(parts, kp, limits, cases, acts, ns, n_full, n_kernel_seeds, kernel_n, n_params)
+
+
+def _labels(long_name: str, units: str = "1") -> dict:
+    return {"long_name": long_name, "units": units}
+
+
+def _coords(**values) -> dict:
+    """Coordinates of the A2 dims that are given, labelled."""
+    labels = {"case": "trained parameters and depth", "activation": "activation σ", "n": "number of training inputs n",
+              "seed": "network draw", "kernel_seed": "network draw (K/p only beyond n_seeds)", "block": "parameter block"}
+    return {dim: (dim, list(v), _labels(labels[dim], "1") if dim in ("n",) else {"long_name": labels[dim]})
+            for dim, v in values.items()}
+
+
+def _theta0_dataset(model: MLP, theta: dict[str, Tensor], case: str, seeds: range) -> xr.Dataset:
+    texts = {"theta0_readout_norm": "‖v₀‖₂, readout weights at init (eqs. 35, 39)",
+             "theta0_neuron_norm": "RMS over hidden neurons of ‖(w_i; b_i)‖₂ at init (eq. 3)",
+             "theta0_norm": "‖θ₀‖₂ over all trained parameters", "theta0_sup": "‖θ₀‖_∞ over all trained parameters"}
+    norms = _theta0_norms(model, theta, case)
+    return xr.Dataset({k: (("case", "seed"), norms[k][None], _labels(text)) for k, text in texts.items()},
+                      coords=_coords(case=[case], seed=seeds))
+
+
+def _run_dataset(res: dict, case: str, act: str, ns: list[int], seeds: range, limit: Tensor, kernel_n: int,
+                 width: int) -> xr.Dataset:
+    """``run_case``'s numbers as a Dataset over (case, activation, n, seed), with ‖Δθ*‖₂'s infinite-width
+    prediction √(eᵀK∞⁻¹e/p) for n ≤ ``kernel_n``."""
+    texts = {
+        "delta_norm": "‖Δθ*‖₂, min-norm step (Amari eqs. 27, 56, 71)",
+        "delta_norm_kernel": "√(eᵀK⁻¹e) (equals ‖Δθ*‖₂)",
+        "delta_sup": "‖Δθ*‖_∞, largest single-parameter change (eqs. 34, 64)",
+        "error_norm": "‖e‖₂ = ‖f* − f(θ₀)‖₂ on the n inputs (eq. 21)",
+        "residual_norm": "non-linear residual ‖f(θ₀ + Δθ*) − f*‖₂ on the n inputs",
+        "linear_residual": f"‖XΔθ* − e‖₂/‖e‖₂ (linearized equation, eq. 22; n ≤ {kernel_n})",
+        "kp_min_eig": "smallest eigenvalue of K/p on the first n inputs",
+    }
+    prediction = np.full((len(ns), len(seeds)), np.nan)
+    for i, n in enumerate(ns):
+        if n <= kernel_n:  # ‖Δθ*‖₂ → √(eᵀK∞⁻¹e/p)
+            e = res["error"][:, :n].double().cpu()
+            prediction[i] = ((e * torch.linalg.solve(limit[:n, :n], e.T).T).sum(1) / width).sqrt().numpy()
     dims = ("case", "activation", "n", "seed")
+    data = {k: (dims, res[k][None, None], _labels(text)) for k, text in texts.items()}
+    data["delta_norm_limit"] = (dims, prediction[None, None], _labels(
+        f"infinite-width prediction √(eᵀK∞⁻¹e/p), K∞ = lim K/p (n ≤ {kernel_n})"))
+    data["delta_block_norm"] = (dims + ("block",), res["delta_block_norm"][None, None],
+                                _labels("‖Δθ*‖₂ restricted to a parameter block"))
+    return xr.Dataset(data, coords=_coords(case=[case], activation=[act], n=ns, seed=seeds, block=BLOCKS))
 
-    def var(a, long_name, d=dims):
-        return (d, a, {"long_name": long_name, "units": "1"})
 
-    th0_dims = ("case", "seed")
-    return xr.Dataset(
-        {
-            "delta_norm": var(per["delta_norm"], "‖Δθ*‖₂, min-norm step (Amari eqs. 27, 56, 71)"),
-            "delta_norm_kernel": var(per["delta_norm_kernel"], "√(eᵀK⁻¹e) (equals ‖Δθ*‖₂)"),
-            "delta_norm_limit": var(per["delta_norm_limit"], f"infinite-width prediction √(eᵀK∞⁻¹e/p), K∞ = lim K/p (n ≤ {n_kp})"),
-            "delta_sup": var(per["delta_sup"], "‖Δθ*‖_∞, largest single-parameter change (eqs. 34, 64)"),
-            "delta_block_norm": var(per["delta_block_norm"], "‖Δθ*‖₂ restricted to a parameter block", d=dims + ("block",)),
-            "error_norm": var(per["error_norm"], "‖e‖₂ = ‖f* − f(θ₀)‖₂ on the n inputs (eq. 21)"),
-            "residual_norm": var(per["residual_norm"], "non-linear residual ‖f(θ₀ + Δθ*) − f*‖₂ on the n inputs"),
-            "linear_residual": var(per["linear_residual"], f"‖XΔθ* − e‖₂/‖e‖₂ (linearized equation, eq. 22; n ≤ {n_kp})"),
-            "kp_min_eig": var(per["kp_min_eig"], "smallest eigenvalue of K/p on the first n inputs"),
-            "kp_error": var(kp_err, f"‖K/p − K∞‖_F/‖K∞‖_F on the first {n_kp} inputs, K∞ = lim K/p (eq. 33)",
-                            d=("case", "activation", "kernel_seed")),
-            "kp_spread": var(kp_spread, f"seed spread of K/p, ‖·‖_F/‖K∞‖_F on the first {n_kp} inputs", d=("case", "activation")),
-            "theta0_readout_norm": var(th0["theta0_readout_norm"], "‖v₀‖₂, readout weights at init (eqs. 35, 39)", d=th0_dims),
-            "theta0_neuron_norm": var(th0["theta0_neuron_norm"], "RMS over hidden neurons of ‖(w_i; b_i)‖₂ at init (eq. 3)", d=th0_dims),
-            "theta0_norm": var(th0["theta0_norm"], "‖θ₀‖₂ over all trained parameters", d=th0_dims),
-            "theta0_sup": var(th0["theta0_sup"], "‖θ₀‖_∞ over all trained parameters", d=th0_dims),
-            "n_params": var(n_params, "number P of trained parameters", d=("case",)),
-        },
-        coords={
-            "case": ("case", cases, {"long_name": "trained parameters and depth"}),
-            "activation": ("activation", acts, {"long_name": "activation σ"}),
-            "n": ("n", np.array(ns), {"long_name": "number of training inputs n", "units": "1"}),
-            "seed": ("seed", np.arange(S), {"long_name": "network draw"}),
-            "kernel_seed": ("kernel_seed", np.arange(S_k), {"long_name": "network draw (K/p only beyond n_seeds)"}),
-            "block": ("block", list(BLOCKS), {"long_name": "parameter block"}),
-        },
-    )
+def _kernel_dataset(kp: dict, limits: dict, cases: list[str], acts: list[str], n_kernel_seeds: int, kernel_n: int) -> xr.Dataset:
+    """K/p against its limit K∞ (eq. 33): relative error per seed, and the seed spread relative to ‖K∞‖_F
+    (√(Σ_s ‖K_s/p − mean_s K_s/p‖²_F/(S − 1)), no limit needed)."""
+    err = np.full((len(cases), len(acts), n_kernel_seeds), np.nan)
+    spread = np.full((len(cases), len(acts)), np.nan)
+    for i, case in enumerate(cases):
+        for j, act in enumerate(acts):
+            k, lim = np.concatenate(kp[case, act]), limits[case, act].numpy()
+            size = np.linalg.norm(lim)
+            err[i, j] = np.linalg.norm(k - lim, axis=(-2, -1)) / size
+            spread[i, j] = np.sqrt(((k - k.mean(0)) ** 2).sum() / max(n_kernel_seeds - 1, 1)) / size
+    return xr.Dataset({
+        "kp_error": (("case", "activation", "kernel_seed"), err, _labels(
+            f"‖K/p − K∞‖_F/‖K∞‖_F on the first {kernel_n} inputs, K∞ = lim K/p (eq. 33)")),
+        "kp_spread": (("case", "activation"), spread, _labels(f"seed spread of K/p, ‖·‖_F/‖K∞‖_F on the first {kernel_n} inputs")),
+    }, coords=_coords(case=cases, activation=acts, kernel_seed=range(n_kernel_seeds)))
+
+
+def _cell_dataset(parts: list[xr.Dataset], kp: dict, limits: dict, cases: list[str], acts: list[str], ns: list[int],
+                  n_full: int, n_kernel_seeds: int, kernel_n: int, n_params: dict) -> xr.Dataset:
+    """The chunks' Datasets merged over (case, activation, n, seed), with the K/p statistics and P."""
+    ds = xr.merge([*parts, _kernel_dataset(kp, limits, cases, acts, n_kernel_seeds, kernel_n)],
+                  join="outer", compat="no_conflicts", combine_attrs="drop_conflicts")
+    ds = ds.reindex(case=cases, activation=acts, n=ns, seed=range(n_full))
+    ds["n_params"] = ("case", np.array([n_params[c] for c in cases], dtype=np.int64), _labels("number P of trained parameters"))
+    order = ("case", "activation", "n", "seed", "kernel_seed", "block")
+    return ds.transpose(*(d for d in order if d in ds.dims))
 
 
 # --- summary and laws -------------------------------------------------------------------------------
+FIT_TEXTS = {  # fitted law per (case, activation) → description of its fit_<key> variable
+    "delta_norm": "slope of ‖Δθ*‖₂ vs p (n = {fit_n}, p ≥ {min_w})",
+    "prefactor": "‖Δθ*‖₂·√p/√(eᵀK∞⁻¹e) at p = {largest} (n = {fit_n})",
+    "delta_sup": "slope of ‖Δθ*‖_∞/√(2 ln p) vs p (n = {fit_n}, p ≥ {min_w})",
+    "input_block": "slope of the input-layer block of Δθ* vs p (n = {fit_n}, p ≥ {min_w})",
+    "kp_spread": "slope of the seed spread of K/p vs p",
+    "kp_error": "slope of the RMS relative error of K/p against lim K/p vs p",
+    "residual": "slope of the relative non-linear residual vs p (n = {fit_n}, p ≥ {min_w}); features: max",
+    "remark2": "exponent of p·‖Δθ*‖_∞ in n at p = {largest}",
+}
+
+
 def _geomean(a: xr.DataArray, dim: str = "seed") -> xr.DataArray:
     return np.exp(np.log(a).mean(dim))
-
-
-def _slope(curve: xr.DataArray, min_width: int) -> float:
-    keep = (curve.width >= min_width).values
-    return laws.loglog_slope(curve.width.values[keep], curve.values[keep])[0]
 
 
 def summarize_min_norm_distance(ds: xr.Dataset, config: dict) -> xr.Dataset:
@@ -308,10 +283,18 @@ def summarize_min_norm_distance(ds: xr.Dataset, config: dict) -> xr.Dataset:
     - Δθ* solves XΔθ = e (eq. 22) and ‖Xᵀα‖₂ = √(eᵀK⁻¹e).
     """
     s = config["settings"]
-    fit_n, min_w = s["fit_n"], s["fit_min_width"]
+    ds = _seed_summaries(ds)
+    fits = _fits(ds, s["fit_n"], s["fit_min_width"])
     largest = int(ds.width.max())
-    logp = np.sqrt(2 * np.log(ds.width))
+    for key, text in FIT_TEXTS.items():
+        text = text.format(fit_n=s["fit_n"], min_w=s["fit_min_width"], largest=largest)
+        ds[f"fit_{key}"] = fits[key].transpose("case", "activation").assign_attrs(long_name=text, units="1")
+    found = [law for case in ds.case.values for act in ds.activation.values
+             for law in _case_laws(fits, str(case), str(act), s["fit_n"], largest)]
+    return laws.attach(ds, found + _global_laws(ds, s))
 
+
+def _seed_summaries(ds: xr.Dataset) -> xr.Dataset:
     def add(name, value, long_name):
         ds[name] = value.assign_attrs(long_name=long_name, units="1")
 
@@ -327,67 +310,73 @@ def summarize_min_norm_distance(ds: xr.Dataset, config: dict) -> xr.Dataset:
     for v, text in (("theta0_readout_norm", "‖v₀‖₂"), ("theta0_neuron_norm", "RMS neuron norm ‖(w_i; b_i)‖₂"),
                     ("theta0_norm", "‖θ₀‖₂")):
         add(f"{v}_mean", ds[v].mean("seed"), f"mean over seeds of {text}")
+    return ds
 
-    found = []
-    pair = ("case", "activation")
-    names = ("delta_norm", "delta_sup", "input_block", "kp_spread", "kp_error", "residual", "remark2", "prefactor")
-    fitted = {k: np.full((ds.sizes["case"], ds.sizes["activation"]), np.nan) for k in names}
-    for i, case in enumerate(ds.case.values):
-        for j, act in enumerate(ds.activation.values):
-            sel, tag, where = dict(case=case, activation=act), f"{case}_{act}", f"{case}, {act}"
-            at = dict(sel, n=fit_n)
 
-            def law(key, name, value, theory, tol, text, holds=None):
-                fitted[key][i, j] = value
-                found.append(laws.Law(f"{name}_{tag}", value, theory, tol, f"{where}: {text}", holds=holds))
+def _fits(ds: xr.Dataset, fit_n: int, min_width: int) -> dict[str, xr.DataArray]:
+    """The fitted number of each ``FIT_TEXTS`` key over (case, activation)."""
+    at, wide = dict(n=fit_n), ds.width >= min_width
+    largest = int(ds.width.max())
 
-            law("delta_norm", "delta_norm_slope", _slope(ds.delta_norm_geomean.sel(at), min_w), -0.5, 0.1,
-                f"slope of ‖Δθ*‖₂ vs p (n = {fit_n})")
-            law("prefactor", "prefactor", float(ds.prefactor_median.sel(dict(at, width=largest))), 1.0, 0.1,
-                f"‖Δθ*‖₂·√p/√(eᵀK∞⁻¹e) at p = {largest} (n = {fit_n})")
-            law("delta_sup", "delta_sup_slope", _slope(ds.delta_sup_geomean.sel(at) / logp, min_w), -1.0, 0.15,
-                f"slope of ‖Δθ*‖_∞/√(2 ln p) vs p (n = {fit_n})")
-            if case != "features":
-                block = ds.delta_block_geomean.sel(dict(at, block="input_layer"))
-                law("input_block", "input_block_slope", _slope(block, min_w), -1.0, 0.15,
-                    f"slope of the input-layer block of Δθ* vs p (n = {fit_n}; eq. 60 would give −½)")
-            law("kp_spread", "kp_spread_slope", _slope(ds.kp_spread.sel(sel), 0), -0.5, 0.1,
-                "slope of the seed spread of K/p vs p (eq. 33: K/p concentrates)")
-            slope = _slope(ds.kp_error_rms.sel(sel), 0)
-            law("kp_error", "kp_error_slope", slope, -0.5, 0.0,
-                "slope of the RMS error of K/p against lim K/p vs p (eq. 33; < −0.3)", holds=bool(slope < -0.3))
-            if case == "features":
-                worst = float(ds.relative_residual.sel(sel).where((ds.width >= min_w) & (ds.n <= ds.width / 4)).max())
-                law("residual", "residual_exact", worst, 0.0, 1e-8, "max ‖f(θ₀+Δθ*) − f*‖/‖e‖ (p ≥ 4n; linear in v: exact)")
-            else:
-                slope = _slope(ds.relative_residual_median.sel(at), min_w)
-                law("residual", "residual_slope", slope, 0.0, 0.0,
-                    f"slope of ‖f(θ₀+Δθ*) − f*‖/‖e‖ vs p (n = {fit_n}; Theorem 1: < 0)", holds=bool(slope < -0.2))
-            growth = ds.p_delta_sup_median.sel(dict(sel, width=largest)).dropna("n")
-            exponent = laws.loglog_slope(growth.n.values, growth.values)[0]
-            law("remark2", "remark2_exponent", exponent, 2.0, 0.0,
-                f"exponent of p·‖Δθ*‖_∞ in n at p = {largest} (Remark 2: ≤ 2)", holds=bool(exponent <= 2.1))
-    texts = {"delta_norm": f"slope of ‖Δθ*‖₂ vs p (n = {fit_n}, p ≥ {min_w})",
-             "prefactor": f"‖Δθ*‖₂·√p/√(eᵀK∞⁻¹e) at p = {largest} (n = {fit_n})",
-             "delta_sup": f"slope of ‖Δθ*‖_∞/√(2 ln p) vs p (n = {fit_n}, p ≥ {min_w})",
-             "input_block": f"slope of the input-layer block of Δθ* vs p (n = {fit_n}, p ≥ {min_w})",
-             "kp_spread": "slope of the seed spread of K/p vs p",
-             "kp_error": "slope of the RMS relative error of K/p against lim K/p vs p",
-             "residual": f"slope of the relative non-linear residual vs p (n = {fit_n}, p ≥ {min_w}); features: max",
-             "remark2": f"exponent of p·‖Δθ*‖_∞ in n at p = {largest}"}
-    for k, text in texts.items():
-        ds[f"fit_{k}"] = (pair, fitted[k], {"long_name": text, "units": "1"})
+    def slope(curve, dim="width", keep=wide):
+        return laws.loglog_slopes(curve, dim, keep).slope
 
-    big = dict(width=largest)
-    found.append(laws.Law("theta0_readout_norm", float(ds.theta0_readout_norm.sel(big).mean()), s["weight_std"], 0.05,
-                          f"‖v₀‖₂ at p = {largest} (eqs. 35, 39: σ_v)"))
-    found.append(laws.Law("theta0_neuron_norm", float(ds.theta0_neuron_norm.sel(big).mean()),
-                          math.hypot(s["weight_std"], s["bias_std"]), 0.05,
-                          f"RMS neuron norm ‖(w_i; b_i)‖₂ at p = {largest} (√(σ_w² + σ_b²))"))
-    wide = ds.width >= min_w
+    worst = ds.relative_residual.where(wide & (ds.n <= ds.width / 4)).max(("width", "n", "seed"))
+    features = ds.case == "features"
+    return {
+        "delta_norm": slope(ds.delta_norm_geomean.sel(at, drop=True)),
+        "prefactor": ds.prefactor_median.sel(dict(at, width=largest), drop=True),
+        "delta_sup": slope(ds.delta_sup_geomean.sel(at, drop=True) / np.sqrt(2 * np.log(ds.width))),
+        "input_block": slope(ds.delta_block_geomean.sel(dict(at, block="input_layer"), drop=True)).where(~features),
+        "kp_spread": slope(ds.kp_spread, keep=None),
+        "kp_error": slope(ds.kp_error_rms, keep=None),
+        "residual": xr.where(features, worst, slope(ds.relative_residual_median.sel(at, drop=True))),
+        "remark2": slope(ds.p_delta_sup_median.sel(width=largest, drop=True), "n", None),
+    }
+
+
+def _case_laws(fits: dict, case: str, act: str, fit_n: int, largest: int) -> list[laws.Law]:
+    """The laws of one (case, activation), in the order of ``FIT_TEXTS``."""
+    value = {key: float(fit.sel(case=case, activation=act)) for key, fit in fits.items()}
+    tag, where = f"{case}_{act}", f"{case}, {act}"
+
+    def law(name, key, theory, tol, text, holds=None):
+        return laws.Law(f"{name}_{tag}", value[key], theory, tol, f"{where}: {text}", holds=holds)
+
+    found = [
+        law("delta_norm_slope", "delta_norm", -0.5, 0.1, f"slope of ‖Δθ*‖₂ vs p (n = {fit_n})"),
+        law("prefactor", "prefactor", 1.0, 0.1, f"‖Δθ*‖₂·√p/√(eᵀK∞⁻¹e) at p = {largest} (n = {fit_n})"),
+        law("delta_sup_slope", "delta_sup", -1.0, 0.15, f"slope of ‖Δθ*‖_∞/√(2 ln p) vs p (n = {fit_n})"),
+    ]
+    if case != "features":
+        found.append(law("input_block_slope", "input_block", -1.0, 0.15,
+                         f"slope of the input-layer block of Δθ* vs p (n = {fit_n}; eq. 60 would give −½)"))
+    found += [
+        law("kp_spread_slope", "kp_spread", -0.5, 0.1, "slope of the seed spread of K/p vs p (eq. 33: K/p concentrates)"),
+        law("kp_error_slope", "kp_error", -0.5, 0.0, "slope of the RMS error of K/p against lim K/p vs p (eq. 33; < −0.3)",
+            holds=bool(value["kp_error"] < -0.3)),
+        law("residual_exact", "residual", 0.0, 1e-8, "max ‖f(θ₀+Δθ*) − f*‖/‖e‖ (p ≥ 4n; linear in v: exact)")
+        if case == "features" else
+        law("residual_slope", "residual", 0.0, 0.0, f"slope of ‖f(θ₀+Δθ*) − f*‖/‖e‖ vs p (n = {fit_n}; Theorem 1: < 0)",
+            holds=bool(value["residual"] < -0.2)),
+        law("remark2_exponent", "remark2", 2.0, 0.0, f"exponent of p·‖Δθ*‖_∞ in n at p = {largest} (Remark 2: ≤ 2)",
+            holds=bool(value["remark2"] <= 2.1)),
+    ]
+    return found
+
+
+def _global_laws(ds: xr.Dataset, s: dict) -> list[laws.Law]:
+    """θ₀ in Amari's normalization at the largest p, and the exactness checks of the min-norm step."""
+    largest = int(ds.width.max())
+    big, wide = dict(width=largest), ds.width >= s["fit_min_width"]
     lin = ds.linear_residual.where(wide & (ds.n <= ds.width / 4))
-    found.append(laws.Law("linear_equation", float(lin.max()), 0.0, 1e-8,
-                          "max ‖XΔθ* − e‖/‖e‖ (p ≥ 4n): Δθ* solves the linearized equations (eq. 22)"))
     same = abs(ds.delta_norm / ds.delta_norm_kernel - 1).where(wide)
-    found.append(laws.Law("norm_identity", float(same.max()), 0.0, 1e-8, "max |‖Xᵀα‖₂/√(eᵀK⁻¹e) − 1| (p ≥ fit width)"))
-    return laws.attach(ds, found)
+    return [
+        laws.Law("theta0_readout_norm", float(ds.theta0_readout_norm.sel(big).mean()), s["weight_std"], 0.05,
+                 f"‖v₀‖₂ at p = {largest} (eqs. 35, 39: σ_v)"),
+        laws.Law("theta0_neuron_norm", float(ds.theta0_neuron_norm.sel(big).mean()), math.hypot(s["weight_std"], s["bias_std"]),
+                 0.05, f"RMS neuron norm ‖(w_i; b_i)‖₂ at p = {largest} (√(σ_w² + σ_b²))"),
+        laws.Law("linear_equation", float(lin.max()), 0.0, 1e-8,
+                 "max ‖XΔθ* − e‖/‖e‖ (p ≥ 4n): Δθ* solves the linearized equations (eq. 22)"),
+        laws.Law("norm_identity", float(same.max()), 0.0, 1e-8, "max |‖Xᵀα‖₂/√(eᵀK⁻¹e) − 1| (p ≥ fit width)"),
+    ]

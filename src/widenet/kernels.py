@@ -11,7 +11,7 @@ As n → ∞, z⁽ℓ⁾ is a centred GP with covariance Σ⁽ℓ⁾ and the NTK
     Σ⁽ℓ⁺¹⁾ = σ_w²·E[σ(u)σ(v)] + σ_b²,          Θ⁽ℓ⁺¹⁾ = Σ⁽ℓ⁺¹⁾ + σ_w²·E[σ′(u)σ′(v)]·Θ⁽ℓ⁾,
 
 with (u, v) ~ N(0, Σ⁽ℓ⁾ restricted to {x, x′}). This is the standard deep recursion that Amari's
-garbled eq. 84 stands for (seeds/README.md). Σ⁽ℓ⁺¹⁾ is Hanin's K⁽ℓ⁾ (eq. 3.3.1 with C_W = σ_w²,
+garbled eq. 84 stands for (docs/experiments.md, Errata). Σ⁽ℓ⁺¹⁾ is Hanin's K⁽ℓ⁾ (eq. 3.3.1 with C_W = σ_w²,
 C_b = σ_b²): the covariance after ℓ hidden layers; K⁽⁰⁾ is the input kernel.
 
 The Gaussian expectations use closed forms for relu (arc-cosine kernels of degree 1 and 0, Cho & Saul
@@ -250,7 +250,7 @@ def shaped_tanh_limit(
     """Hanin eq. 3.3.7: the L → ∞ NNGP of shaped-tanh networks, σ(t) = t + ψt³/(3L), at time τ = ℓ/L.
 
     K⁽τ⁾(x, x′) = (1 − 2ψτK⁽⁰⁾(x, x))^(−1/2)·(1 − 2ψτK⁽⁰⁾(x′, x′))^(−1/2)·K⁽⁰⁾(x, x′), K⁽⁰⁾ = ⟨x, x′⟩/d,
-    the solution of dK/dτ = 2ψK² on the diagonal (seeds/README.md: the text's extra 1/L is a typo).
+    the solution of dK/dτ = 2ψK² on the diagonal (docs/experiments.md, Errata: the text's extra 1/L is a typo).
     Hanin's convention: C_W = 1 (weight_std = 1), no bias, and K⁽ℓ⁾ is the covariance of z⁽ℓ⁺¹⁾, the
     pre-activations after ℓ hidden layers. Hence τ = ℓ/L matches
     ``analytic_layers(x1, x2, depth=L, activation="shaped_tanh", psi=psi)["nngp"][ℓ]`` up to O(1/L), and

@@ -1,4 +1,4 @@
-"""Fully connected networks in the three parameterizations of EXPERIMENTS.md, and their derivatives.
+"""Fully connected networks in the three parameterizations of docs/experiments.md, and their derivatives.
 
 - ``ntk``:       z⁽ℓ⁺¹⁾ = (weight_std/√fan_in)·W·σ(z⁽ℓ⁾) + bias_std·b,  W, b ~ N(0, 1)
   (Jacot et al. 2018; Liu–Zhu–Belkin eq. 8; Petersen–Zech 11.6.1).

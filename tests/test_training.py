@@ -100,6 +100,11 @@ def test_divergent_networks_are_flagged_and_frozen():
     k = int(traj.diverged_at[0])
     assert torch.isnan(traj.loss[:, k:]).all() and torch.isfinite(traj.loss[:, :k]).all()
     assert torch.isfinite(traj.params["weight"]).all()  # frozen at the last finite step
+    recorded = gradient_descent(model, x, y, lr=3.0 / s_max2, steps=2000, loss="sum", params=params, record_every=500,
+                                checkpoint_every=1000, x_test=x[:2])
+    assert recorded.train_outputs.shape == (2, 5, 6) and recorded.test_outputs.shape == (2, 5, 2)
+    assert recorded.checkpoints["weight"].shape == (2, 3, 1, 20)
+    assert torch.equal(recorded.checkpoints["weight"][:, -1], traj.params["weight"])
 
 
 @pytest.mark.parametrize(

@@ -300,6 +300,51 @@ CURVATURE_EXPERIMENTS = [
 ]
 EXPERIMENTS.update({e.id: e for e in CURVATURE_EXPERIMENTS})
 
+TRAINING_EXPERIMENTS = [  # the training family (widenet.training): B1–B4
+    Experiment(
+        id="implicit-bias",
+        title="GD on over-parameterized least squares converges to the min-norm solution plus the untouched null-space part of w₀",
+        source="001 Hanin §1.3.2 (eqs. 1.3.5–1.3.7); 003 Petersen–Zech Theorem 11.3, Remark 11.4; 000 Amari Remark 1",
+        compute="widenet.experiments.implicit_bias:implicit_bias",
+        summarize="widenet.experiments.implicit_bias:summarize_implicit_bias",
+        settings={
+            "dataset": string(),
+            "init_std": number(0.0, exclusive=True),
+            "n_random_inits": pos_int(),
+            "lr_times_smax2": number(0.0, exclusive=True),
+            "steps": pos_int(),
+            "record_every": pos_int(),
+            "ridge_lambdas": axis(number(0.0, exclusive=True)),  # inner axis
+            "ridge_steps": pos_int(),
+            "stability_margin": number(0.0, exclusive=True),
+            "stability_steps": pos_int(),
+        },
+        grid={"n_features": axis(pos_int())},
+    ),
+    Experiment(
+        id="pz-figure-11-3",
+        title="Random arctan networks before and after GD: a Gaussian process at init, interpolants after",
+        source="003 Petersen–Zech Figure 11.3, eq. 11.5.1 with init 11.5.11",
+        compute="widenet.experiments.pz_figure_11_3:pz_figure_11_3",
+        summarize="widenet.experiments.pz_figure_11_3:summarize_pz_figure_11_3",
+        settings={
+            "dataset": string(),
+            "weight_var": number(0.0, exclusive=True),
+            "bias_var": number(0.0),
+            "n_draws": pos_int(),
+            "steps": pos_int(),
+            "loss": choice(["sum", "half_sum", "mean"]),
+            "lr_times_width": number(0.0, exclusive=True),
+            "x_max": number(0.0, exclusive=True),
+            "n_grid": {"type": "integer", "minimum": 2},
+            "n_std_draws": {"type": "integer", "minimum": 2},
+            "std_at": axis(number()),
+        },
+        grid={"width": axis(pos_int())},
+    ),
+]
+EXPERIMENTS.update({e.id: e for e in TRAINING_EXPERIMENTS})
+
 DATASET_KINDS = {
     "sphere": {"n": pos_int(), "dim": pos_int(), "seed": {"type": "integer"}},
     # training sets (widenet.datasets.sphere_teacher, .points): inputs with targets

@@ -254,6 +254,12 @@ def _descend(step, outputs, theta0, x, y, x_test, lr, steps, record, keep, progr
                 test_out.append(outputs(theta, x_test).detach())
         if k in keep:
             saved.append({name: t.detach().clone() for name, t in theta.items()})
+        if frozen and not bool(active.any()):  # every network diverged: frozen, the later records repeat
+            later = sum(j > k for j in record)
+            train_out += [out.detach()] * later
+            test_out += [outputs(theta, x_test).detach()] * later if x_test is not None else []
+            saved += [{name: t.detach().clone() for name, t in theta.items()}] * sum(j > k for j in keep)
+            break
         if k < steps:
             _update(theta, grad, lr, active if frozen else None)
     after = torch.arange(steps + 1, device=like.device) >= torch.where(diverged_at < 0, steps + 1, diverged_at)[:, None]

@@ -128,7 +128,7 @@ def _np(t) -> np.ndarray:
 
 
 def summarize_implicit_bias(ds: xr.Dataset, config: dict) -> xr.Dataset:
-    ds = ds.squeeze([d for d in config["grid"] if d in ds.dims and ds.sizes[d] == 1], drop=True)
+    ds = ds.squeeze([d for d in config["grid"] if d in ds.dims and ds.sizes[d] == 1])
     s = ds.singular_value.dropna("rank")
     rate = 1 - 2 * float(ds.learning_rate) * float(s[-1]) ** 2
     ds["rate_theory"] = rate ** ds.step.astype(float)

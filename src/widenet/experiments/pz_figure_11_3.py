@@ -86,7 +86,7 @@ def pz_figure_11_3(cell: Cell) -> xr.Dataset:
 
 def summarize_pz_figure_11_3(ds: xr.Dataset, config: dict) -> xr.Dataset:
     s = config["settings"]
-    ds = ds.squeeze([d for d in config["grid"] if d in ds.dims], drop=True)
+    ds = ds.squeeze([d for d in config["grid"] if d in ds.dims])
     measured = ds.init_sample.std("std_draw")
     theory = init_std(ds.std_x.values, s["weight_var"], s["bias_var"])
     ds["init_std_measured"] = measured.assign_attrs(long_name="std Φ(x) over the init sample", units="1")

@@ -15,17 +15,18 @@ def _draws(ax, ds, var, color):
     ax.set_ylabel("network output Φ(x)")
 
 
+@style.themed
 def plot(ds):
     """(a) 80 draws at init with the NNGP ±2 std band; (b) the same draws after GD: all pass through the data."""
     s = store.config_of(ds)["settings"]
     n, steps = ds.sizes["draw"], ds.sizes["step"] - 1
     fig, (a, b) = style.figure(2, title=f"B4 pz-figure-11-3 — {n} networks Φ(x) = vᵀarctan(Ux + b) + c, "
-                                        f"n = {s['width']} (Petersen–Zech Fig. 11.3)")
+                                        f"n = {int(ds.width)} (Petersen–Zech Fig. 11.3)")
     _draws(a, ds, "output_before", "tab:blue")
     band = 2 * ds.init_std_grid
     a.plot(ds.x, band, color="0.25", linestyle=":", linewidth=1.6, label="±2·std Φ(x), NNGP formula")
     a.plot(ds.x, -band, color="0.25", linestyle=":", linewidth=1.6)
-    a.legend(fontsize="small", loc="upper left")
+    a.legend(fontsize="small", loc="upper left", frameon=True, framealpha=0.9)
     at = ", ".join(f"{v:g}" for v in ds.std_x.values)
     style.annotate(a, style.law_text(ds, "init_std", f"std Φ(x), x ∈ {{{{{at}}}}}: max rel. error {{measured:.3f}}"),
                    loc="lower right")

@@ -1,0 +1,58 @@
+"""B1–B4 on their quick (or reduced) grids: the cells, the aggregate, the laws checked numerically, the figure."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from helpers import run_experiment
+from widenet import laws, store
+from widenet.experiments.pz_figure_11_3 import init_std
+from widenet.figures import style
+from widenet.registry import EXPERIMENTS
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    return tmp_path_factory.mktemp("training-experiments")
+
+
+def _render(exp_id, ds, workdir):
+    path = store.write(ds, workdir / f"{exp_id}.nc")
+    style.save(EXPERIMENTS[exp_id].load("plot")(store.read(path)), workdir / f"{exp_id}.png")
+    assert (workdir / f"{exp_id}.png").stat().st_size > 10_000
+
+
+def test_implicit_bias_quick(workdir):
+    ds = run_experiment("implicit-bias", workdir)
+    # eq. 1.3.6 to rounding; the null-space component never moves
+    assert float(ds.closed_form_gap.max()) < 1e-12
+    assert float(ds.null_drift.max()) < 1e-12
+    assert np.allclose(ds.null_component, ds.null_init.broadcast_like(ds.null_component), rtol=1e-12)
+    # the rate (1 − 2h s_min²)^k: the late per-step factor, and the whole curve stays under ‖e₀‖·rate^k
+    assert laws.get(ds, "rate").ok
+    bound = ds.distance_to_limit.isel(step=0) * ds.rate_theory
+    assert bool((ds.distance_to_limit <= bound * (1 + 1e-9)).all())
+    assert float(ds.min_norm_gap) < 1e-8  # from w₀ = 0: the min-norm solution
+    assert float(ds.ridge_gd_gap.max()) < 1e-8 and laws.get(ds, "ridge_slope").measured == pytest.approx(1.0, abs=0.05)
+    below, above = ds.stability_distance.isel(h_times_smax2=0), ds.stability_distance.isel(h_times_smax2=1)
+    assert float(below[-1]) < float(below[0]) and float(above[-1]) > 1e6 * float(above[0])
+    assert all(law.ok for law in laws.read(ds))
+    _render("implicit-bias", ds, workdir)
+
+
+def test_pz_figure_11_3_quick(workdir):
+    ds = run_experiment("pz-figure-11-3", workdir)
+    assert ds.train_residual.dims == ("draw", "sample") and ds.train_residual.shape == (80, 3)
+    assert float(abs(ds.train_residual).max()) <= 1e-6  # every draw interpolates with the mean loss
+    assert int((ds.diverged_at >= 0).sum()) == 0
+    # the literal Σ(Φ − y)² at h = 1/n fails for every draw: λ_max(K̂)/n > 1 (2h·λ_max(2K̂) > 2)
+    assert float(ds.ntk_max_over_width.min()) > 1.0
+    assert laws.get(ds, "literal_loss_fails").measured == 80
+    # std Φ(x) at init against √(3E[arctan²(N(0, 3x² + 2))] + 2), 4 standard errors
+    assert laws.get(ds, "init_std").ok
+    assert init_std(np.array([0.0]), 3.0, 2.0)[0] == pytest.approx(
+        math.sqrt(3 * np.mean(np.arctan(np.sqrt(2) * np.random.default_rng(0).standard_normal(400_000)) ** 2) + 2), rel=2e-3)
+    _render("pz-figure-11-3", ds, workdir)

@@ -95,45 +95,37 @@ def deep_linear(cell: Cell) -> xr.Dataset:
 
     ``conditional`` sampler (exact in law); one independent stream per depth.
     """
-    p = cell.params
-    width, depths, n = p["width"], list(p["depths"]), p["n_networks"]
-    samples = np.empty((len(depths), n))
-    exact_mean, exact_var, ks, ks_p = (np.empty(len(depths)) for _ in range(4))
-    pdf_t, pdf = np.empty((len(depths), PDF_POINTS.size)), np.empty((len(depths), PDF_POINTS.size))
-    for i, depth in enumerate(cell.progress(depths, "depths")):
-        samples[i] = sample_deep_linear_log_norms(
-            width, depth, n, method="conditional", generator=cell.generator(f"depth-{depth}"),
-            dtype=cell.dtype, device=cell.device,
-        ).cpu().numpy()
-        exact_mean[i], exact_var[i] = finite_width.deep_linear_log_norm_moments(width, depth)
-        test = stats.kstest(samples[i], lambda t, L=depth: finite_width.deep_linear_log_norm_cdf(t, width, L))
-        ks[i], ks_p[i] = test.statistic, test.pvalue
-        sd = np.sqrt(exact_var[i])
-        fine = exact_mean[i] + sd * np.linspace(PDF_POINTS[0] - 0.1, PDF_POINTS[-1] + 0.1, 4 * PDF_POINTS.size)
-        density = np.gradient(finite_width.deep_linear_log_norm_cdf(fine, width, depth), fine)
-        pdf_t[i] = exact_mean[i] + sd * PDF_POINTS
-        pdf[i] = np.interp(pdf_t[i], fine, density)
-    mean = samples.mean(axis=1)
-    dev2 = (samples - mean[:, None]) ** 2
-    var = samples.var(axis=1, ddof=1)
+    depths = list(cell.params["depths"])
+    return xr.concat([_deep_linear_depth(cell, depth) for depth in cell.progress(depths, "depths")], dim="depth")
+
+
+def _deep_linear_depth(cell: Cell, depth: int) -> xr.Dataset:
+    """``deep_linear``'s numbers for one depth."""
+    width, n = cell.params["width"], cell.params["n_networks"]
+    samples = sample_deep_linear_log_norms(
+        width, depth, n, method="conditional", generator=cell.generator(f"depth-{depth}"), dtype=cell.dtype, device=cell.device,
+    ).cpu().numpy()
+    exact_mean, exact_var = finite_width.deep_linear_log_norm_moments(width, depth)
+    test = stats.kstest(samples, lambda t: finite_width.deep_linear_log_norm_cdf(t, width, depth))
+    pdf_t, pdf = finite_width.deep_linear_log_norm_density(PDF_POINTS, width, depth)
+    mean, var = samples.mean(), samples.var(ddof=1)
     one = {"units": "1"}
-    dims = ("depth",)
     return xr.Dataset(
         {
-            "log_norm": (dims + ("network",), samples, {"long_name": "log‖z⁽ᴸ⁺¹⁾(x)‖ of one network", **one}),
-            "log_norm_mean": (dims, mean, {"long_name": "mean of log‖z⁽ᴸ⁺¹⁾‖ over networks", **one}),
-            "log_norm_mean_se": (dims, np.sqrt(var / n), {"long_name": "standard error of the mean of log‖z‖", **one}),
-            "log_norm_var": (dims, var, {"long_name": "variance of log‖z⁽ᴸ⁺¹⁾‖ over networks", **one}),
-            "log_norm_var_se": (dims, dev2.std(axis=1) / np.sqrt(n), {"long_name": "standard error of the variance of log‖z‖", **one}),
-            "exact_mean": (dims, exact_mean, {"long_name": "exact mean (L+1)·½(ψ(N/2) − log(N/2)), Hanin eq. 3.2.3", **one}),
-            "exact_var": (dims, exact_var, {"long_name": "exact variance (L+1)·¼ψ′(N/2), Hanin eq. 3.2.3", **one}),
-            "ks_statistic": (dims, ks, {"long_name": "KS distance of the samples to the exact law (eq. 3.2.3)", **one}),
-            "ks_pvalue": (dims, ks_p, {"long_name": "KS test p-value against the exact law (eq. 3.2.3)", **one}),
-            "exact_pdf_t": (dims + ("pdf_point",), pdf_t, {"long_name": "log‖z‖ where the exact density is tabulated", **one}),
-            "exact_pdf": (dims + ("pdf_point",), pdf, {"long_name": "exact density of log‖z‖ (eq. 3.2.3, Gil-Pelaez)", **one}),
+            "log_norm": ("network", samples, {"long_name": "log‖z⁽ᴸ⁺¹⁾(x)‖ of one network", **one}),
+            "log_norm_mean": ((), mean, {"long_name": "mean of log‖z⁽ᴸ⁺¹⁾‖ over networks", **one}),
+            "log_norm_mean_se": ((), np.sqrt(var / n), {"long_name": "standard error of the mean of log‖z‖", **one}),
+            "log_norm_var": ((), var, {"long_name": "variance of log‖z⁽ᴸ⁺¹⁾‖ over networks", **one}),
+            "log_norm_var_se": ((), ((samples - mean) ** 2).std() / np.sqrt(n), {"long_name": "standard error of the variance of log‖z‖", **one}),
+            "exact_mean": ((), exact_mean, {"long_name": "exact mean (L+1)·½(ψ(N/2) − log(N/2)), Hanin eq. 3.2.3", **one}),
+            "exact_var": ((), exact_var, {"long_name": "exact variance (L+1)·¼ψ′(N/2), Hanin eq. 3.2.3", **one}),
+            "ks_statistic": ((), test.statistic, {"long_name": "KS distance of the samples to the exact law (eq. 3.2.3)", **one}),
+            "ks_pvalue": ((), test.pvalue, {"long_name": "KS test p-value against the exact law (eq. 3.2.3)", **one}),
+            "exact_pdf_t": ("pdf_point", pdf_t, {"long_name": "log‖z‖ where the exact density is tabulated", **one}),
+            "exact_pdf": ("pdf_point", pdf, {"long_name": "exact density of log‖z‖ (eq. 3.2.3, Gil-Pelaez)", **one}),
         },
         coords={
-            "depth": ("depth", np.array(depths), {"long_name": "hidden layers L", **one}),
+            "depth": ((), depth, {"long_name": "hidden layers L", **one}),
             "network": ("network", np.arange(n), {"long_name": "network draw"}),
             "pdf_point": ("pdf_point", PDF_POINTS, {"long_name": "exact standard deviations from the exact mean", **one}),
         },
@@ -184,56 +176,54 @@ def gp_limit(cell: Cell) -> xr.Dataset:
     empirical covariance (known zero mean) with SEs, KS distance of each marginal z_a/√K to N(0, 1)
     (K = K⁽ᴸ⁾(x, x) of eq. 3.3.1, the same for all unit-norm inputs), excess kurtosis 3κ₄/K² with
     bootstrap SE and its theory, the NNGP covariance matrix, and the first ``n_scatter`` outputs.
-    ``conditional`` sampler."""
+    ``conditional`` sampler, one stream per (activation, depth)."""
     p = cell.params
-    width, n, acts, depths = p["width"], p["n_networks"], list(p["activations"]), list(p["depths"])
+    pairs = [(act, depth) for act in p["activations"] for depth in p["depths"]]
+    parts = [_gp_limit_pair(cell, act, depth) for act, depth in cell.progress(pairs, "activation × depth")]
+    ds = xr.combine_by_coords(parts, combine_attrs="drop_conflicts")
+    ds["ks_null_mean"] = ((), KS_MEAN_NULL / np.sqrt(p["n_networks"]), {
+        "long_name": "mean KS distance of n exact Gaussian samples ≈ 0.869/√n", "units": "1"})
+    return ds.reindex(activation=list(p["activations"]), depth=list(p["depths"]))
+
+
+def _gp_limit_pair(cell: Cell, act: str, depth: int) -> xr.Dataset:
+    """``gp_limit``'s numbers for one (activation, depth), over length-1 activation and depth dims."""
+    p = cell.params
+    width, n = p["width"], p["n_networks"]
     x = _unit_inputs(p["angles_deg"], p["input_dim"], cell)
-    x64 = kernels.unit_vectors(torch.as_tensor(np.radians(p["angles_deg"]), dtype=torch.float64), p["input_dim"])  # for the NNGP
-    k, n_scatter = x.shape[0], min(p["n_scatter"], n)
-    shape = (len(acts), len(depths))
-    cov, cov_se = np.empty(shape + (k, k)), np.empty(shape + (k, k))
-    ks, ks_p, kurt, kurt_se = (np.empty(shape + (k,)) for _ in range(4))
-    variance, kurt_theory, nngp = np.empty(shape), np.empty(shape), np.empty(shape + (k, k))
-    scatter = np.empty(shape + (n_scatter, k), dtype=np.float32)
-    for (a, act), (j, depth) in cell.progress(
-        [(pa, pd) for pa in enumerate(acts) for pd in enumerate(depths)], "activation × depth"
-    ):
-        w_std = _critical_weight_std(act)
-        z = sample_outputs(x, width=width, depth=depth, activation=act, n_networks=n, weight_std=w_std,
-                           method="conditional", generator=cell.generator(f"{act}-L{depth}"))
-        prod = z[:, :, None] * z[:, None, :]
-        cov[a, j], cov_se[a, j] = prod.mean(0).cpu().numpy(), (prod.std(0) / np.sqrt(n)).cpu().numpy()
-        variance[a, j], ratio = single_input_recursion(act, width, depth, weight_std=w_std, k1=w_std**2 / x.shape[1])
-        kurt_theory[a, j] = 3 * (finite_width.relu_fourth_cumulant_ratio(width, depth) if act == "relu" else ratio)
-        nngp[a, j] = kernels.analytic(x64, depth=depth, activation=act, weight_std=w_std)["nngp"].numpy()
-        scaled = z.double().cpu().numpy() / np.sqrt(variance[a, j])
-        for i in range(k):
-            test = stats.kstest(scaled[:, i], "norm")
-            ks[a, j, i], ks_p[a, j, i] = test.statistic, test.pvalue
-        est = finite_width.fourth_cumulant_ratio(z, n_boot=p["n_boot"], generator=cell.generator(f"boot-{act}-L{depth}"))
-        kurt[a, j], kurt_se[a, j] = 3 * est.value.cpu().numpy(), 3 * est.stderr.cpu().numpy()
-        scatter[a, j] = z[:n_scatter].cpu().numpy()
+    x64 = kernels.unit_vectors(torch.as_tensor(np.radians(p["angles_deg"])), p["input_dim"], dtype=torch.float64)  # for the NNGP
+    k, n_scatter, w_std = x.shape[0], min(p["n_scatter"], n), _critical_weight_std(act)
+    z = sample_outputs(x, width=width, depth=depth, activation=act, n_networks=n, weight_std=w_std,
+                       method="conditional", generator=cell.generator(f"{act}-L{depth}"))
+    prod = z[:, :, None] * z[:, None, :]
+    variance, ratio = single_input_recursion(act, width, depth, weight_std=w_std, k1=w_std**2 / x.shape[1])
+    scaled = z.double().cpu().numpy() / np.sqrt(variance)
+    ks = [stats.kstest(scaled[:, i], "norm") for i in range(k)]
+    est = finite_width.fourth_cumulant_ratio(z, n_boot=p["n_boot"], generator=cell.generator(f"boot-{act}-L{depth}"))
     one = {"units": "1"}
-    pair, vec = ("activation", "depth"), ("activation", "depth", "input")
-    mat = pair + ("input", "input_2")
+    mat, vec, pair = ("input", "input_2"), ("input",), ()
+
+    def var(dims, value, long_name, dtype=float):
+        return (("activation", "depth") + dims, np.asarray(value, dtype=dtype)[None, None], {"long_name": long_name, **one})
+
     return xr.Dataset(
         {
-            "covariance": (mat, cov, {"long_name": "empirical output covariance E[z(x_a) z(x_b)]", **one}),
-            "covariance_se": (mat, cov_se, {"long_name": "standard error of the empirical covariance", **one}),
-            "nngp_covariance": (mat, nngp, {"long_name": "NNGP covariance K⁽ᴸ⁾(x_a, x_b) (Hanin eq. 3.3.1, kernels.analytic)", **one}),
-            "nngp_variance": (pair, variance, {"long_name": "NNGP variance K⁽ᴸ⁾(x, x) of a unit-norm input (eq. 3.3.1)", **one}),
-            "ks_distance": (vec, ks, {"long_name": "KS distance of z(x_a)/√K⁽ᴸ⁾(x_a, x_a) to N(0, 1)", **one}),
-            "ks_pvalue": (vec, ks_p, {"long_name": "KS test p-value of z(x_a)/√K⁽ᴸ⁾(x_a, x_a) against N(0, 1)", **one}),
-            "excess_kurtosis": (vec, kurt, {"long_name": "excess kurtosis E[z⁴]/E[z²]² − 3 = 3κ₄/K²", **one}),
-            "excess_kurtosis_se": (vec, kurt_se, {"long_name": "bootstrap standard error of the excess kurtosis", **one}),
-            "excess_kurtosis_theory": (pair, kurt_theory, {
-                "long_name": "3κ₄/K²: relu exact 3((1 + 5/N)^L − 1), else leading order of eq. 3.4.1", **one}),
-            "outputs": (pair + ("network", "input"), scatter, {"long_name": "outputs z(x_a) of the first networks", **one}),
-            "ks_null_mean": ((), KS_MEAN_NULL / np.sqrt(n), {"long_name": "mean KS distance of n exact Gaussian samples ≈ 0.869/√n", **one}),
+            "covariance": var(mat, prod.mean(0).cpu().numpy(), "empirical output covariance E[z(x_a) z(x_b)]"),
+            "covariance_se": var(mat, (prod.std(0) / np.sqrt(n)).cpu().numpy(), "standard error of the empirical covariance"),
+            "nngp_covariance": var(mat, kernels.analytic(x64, depth=depth, activation=act, weight_std=w_std)["nngp"].numpy(),
+                                   "NNGP covariance K⁽ᴸ⁾(x_a, x_b) (Hanin eq. 3.3.1, kernels.analytic)"),
+            "nngp_variance": var(pair, variance, "NNGP variance K⁽ᴸ⁾(x, x) of a unit-norm input (eq. 3.3.1)"),
+            "ks_distance": var(vec, [t.statistic for t in ks], "KS distance of z(x_a)/√K⁽ᴸ⁾(x_a, x_a) to N(0, 1)"),
+            "ks_pvalue": var(vec, [t.pvalue for t in ks], "KS test p-value of z(x_a)/√K⁽ᴸ⁾(x_a, x_a) against N(0, 1)"),
+            "excess_kurtosis": var(vec, 3 * est.value.cpu().numpy(), "excess kurtosis E[z⁴]/E[z²]² − 3 = 3κ₄/K²"),
+            "excess_kurtosis_se": var(vec, 3 * est.stderr.cpu().numpy(), "bootstrap standard error of the excess kurtosis"),
+            "excess_kurtosis_theory": var(pair, 3 * (finite_width.relu_fourth_cumulant_ratio(width, depth) if act == "relu" else ratio),
+                                          "3κ₄/K²: relu exact 3((1 + 5/N)^L − 1), else leading order of eq. 3.4.1"),
+            "outputs": var(("network", "input"), z[:n_scatter].cpu().numpy(), "outputs z(x_a) of the first networks", np.float32),
         },
         coords={
-            "activation": ("activation", acts, {"long_name": "activation σ"}),
-            "depth": ("depth", np.array(depths), {"long_name": "hidden layers L", **one}),
+            "activation": ("activation", [act], {"long_name": "activation σ"}),
+            "depth": ("depth", [depth], {"long_name": "hidden layers L", **one}),
             "input": ("input", np.arange(k), {"long_name": "input index a"}),
             "input_2": ("input_2", np.arange(k), {"long_name": "input index b"}),
             "network": ("network", np.arange(n_scatter), {"long_name": "network draw"}),

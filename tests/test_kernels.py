@@ -257,3 +257,28 @@ def test_shaped_tanh_closed_form_matches_quadrature():
     quad = gaussian_moments(act, k11, k22, k12, quadrature=True)
     for a, b in zip(closed, quad):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_infinite_width_is_the_one_entry_point():
+    """analytic, analytic_layers and lecun_ntk are views of infinite_width; with ``width`` the LeCun kernel
+    gains the exact input-layer and bias terms R/n, at depth 1 R = 1 + σ_w²·E[σ′σ′]·(x·x′ + 1)."""
+    x1, x2 = torch.randn(4, 3, generator=_gen(5), dtype=F64), torch.randn(3, 3, generator=_gen(6), dtype=F64)
+    kw = dict(activation="relu", weight_std=1.3, bias_std=0.4)
+    deep = kernels.infinite_width(x1, x2, depth=3, **kw, layers=True)
+    assert {k: v.shape for k, v in deep.items()} == {k: (4, 4, 3) for k in ("nngp", "ntk", "lecun")}
+    out = kernels.infinite_width(x1, x2, depth=3, **kw)
+    for key in out:
+        torch.testing.assert_close(out[key], deep[key][-1], rtol=0, atol=0)
+    assert torch.equal(kernels.analytic(x1, x2, depth=3, **kw)["ntk"], out["ntk"])
+    assert torch.equal(kernels.analytic_layers(x1, x2, depth=3, **kw)["nngp"], deep["nngp"])
+    assert torch.equal(kernels.lecun_ntk(x1, x2, depth=3, **kw), out["lecun"])
+    n = 512
+    rest = n * (kernels.lecun_ntk(x1, x2, depth=1, width=n, **kw) - kernels.lecun_ntk(x1, x2, depth=1, **kw))
+    sigma = 1.3**2 * x1 @ x2.T / 3 + 0.4**2
+    diag1, diag2 = 1.3**2 * (x1 * x1).sum(1) / 3 + 0.4**2, 1.3**2 * (x2 * x2).sum(1) / 3 + 0.4**2
+    e_dd = activations.get("relu").moments(diag1[:, None], diag2[None, :], sigma)[1]
+    torch.testing.assert_close(rest, 1 + 1.3**2 * e_dd * (x1 @ x2.T + 1), rtol=1e-9, atol=1e-9)
+    with pytest.raises(ValueError, match="width"):
+        kernels.lecun_ntk(x1, depth=1, width=0, **kw)
+    with pytest.raises(TypeError, match="widht"):
+        kernels.analytic(x1, depth=1, widht=3, **kw)

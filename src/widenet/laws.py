@@ -39,7 +39,8 @@ class Law:
 def loglog_slope(x, y) -> tuple[float, float, float]:
     """Least-squares slope, intercept and slope standard error of log y against log x
     (``scipy.stats.linregress`` over the finite points; NaN below 2 points, the SE NaN below 3)."""
-    lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
+    with np.errstate(divide="ignore", invalid="ignore"):  # non-positive values are left out below
+        lx, ly = np.log(np.asarray(x, float)), np.log(np.asarray(y, float))
     keep = np.isfinite(lx) & np.isfinite(ly)
     lx, ly = lx[keep], ly[keep]
     if lx.size < 2:

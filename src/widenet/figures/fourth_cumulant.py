@@ -41,7 +41,7 @@ def _points(ax, ds, act, colors, lo_clip=None) -> None:
 def _at_every_cell(ax, ds, values, label: str) -> None:
     """Crosses at every (N, L): a theory value per cell."""
     ax.plot(ds.depth_over_width.values.ravel(), values.transpose(*ds.depth_over_width.dims).values.ravel(), "x",
-            color="black", ms=5, mew=1.2, label=label)  # the theme draws markers without edges: "x" needs mew
+            color="black", ms=5, label=label)
 
 
 def _relu_all(ax, ds, colors) -> None:

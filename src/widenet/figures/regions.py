@@ -130,8 +130,8 @@ def _region_counts(ax, ds, h: float) -> list:
     if 1 in ds.depth.values:
         ax.plot(n, ds.zaslavsky_theory, color="black", lw=1)
         whole = ds.zaslavsky_whole_plane.sel(depth=1).transpose("neurons", ...)
-        ax.plot(np.repeat(n, whole.size // n.size), whole.values.ravel(), "kx", ms=6, mew=1.2)  # the theme's mew is 0
-        refs += [Line2D([], [], color="black", lw=1, marker="x", mew=1.2,
+        ax.plot(np.repeat(n, whole.size // n.size), whole.values.ravel(), "kx", ms=6)
+        refs += [Line2D([], [], color="black", lw=1, marker="x",
                         label="(c) L = 1, whole plane: exact (×)\n     vs Zaslavsky 1 + N + N(N−1)/2")]
     _reference(ax, ds, "n_regions", 2.0)
     _reference(ax, ds, "n_regions", 1.0, linestyle=":", color="0.5")
@@ -196,7 +196,7 @@ def _kac_rice(ax, ds) -> None:
                 y = ds[f"{var}_gp_ratio_mean"].sel(**sel).transpose("neurons").values
                 err = ds[f"{var}_gp_ratio_se"].sel(**sel).transpose("neurons").values
                 ax.errorbar(x, y, yerr=2 * np.nan_to_num(err), fmt=_n0_style(ds, n0)["marker"], ms=4, color=colors[depth],
-                            capsize=1.5, lw=0.8, mfc=colors[depth] if filled else "white", mew=1, alpha=0.85)
+                            capsize=1.5, lw=0.8, mfc=colors[depth] if filled else "white", alpha=0.85)
     ax.axhline(1.0, **style.THEORY)
     ax.set_xscale("log")
     ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))  # plain 0.02, 0.05, 0.1 … labels, no crowded minor labels
@@ -208,7 +208,7 @@ def _kac_rice(ax, ds) -> None:
         _row(ds, "nodal_length_kac_rice_L1_N0_", "2-D nodal length", "1")], fits=False), loc="lower left")
     ax.legend(handles=[Line2D([], [], **style.THEORY, label="Kac–Rice, NNGP K⁽ℓ⁾ = ℓ + 2‖x‖²/N₀"),
                        Line2D([], [], marker="o", color="0.3", ls="", label="1-D breakpoints (filled)"),
-                       Line2D([], [], marker="o", color="0.3", mfc="white", mew=1, ls="", label="2-D nodal length (open)")],
+                       Line2D([], [], marker="o", color="0.3", mfc="white", ls="", label="2-D nodal length (open)")],
               loc="upper right", fontsize="x-small")
     ax.set_ylim(0.0, max(ax.get_ylim()[1], 1.2) + 0.3)
     style.panel_title(ax, "g", "depth enters through Σ 1/N_ℓ (Thm 4.2.1's constant)")

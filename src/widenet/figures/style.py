@@ -22,9 +22,11 @@ from widenet import laws, store
 PANEL = (4.6, 3.6)  # inches per panel
 DPI = 160  # of saved files
 THEORY = dict(color="black", linestyle="--", linewidth=1.2)
-# seaborn's "ticks"/"paper"/"colorblind" theme as shipped with matplotlib (no seaborn import needed)
+# seaborn's "ticks"/"paper"/"colorblind" theme as shipped with matplotlib (no seaborn import needed); its
+# marker edge width 0 made unfilled markers ("x", open circles and squares) invisible: edges are drawn
 THEME = ["seaborn-v0_8-ticks", "seaborn-v0_8-paper", "seaborn-v0_8-colorblind",
-         {"figure.dpi": 110, "savefig.dpi": DPI, "axes.titlesize": "medium", "legend.frameon": False}]
+         {"figure.dpi": 110, "savefig.dpi": DPI, "axes.titlesize": "medium", "legend.frameon": False,
+          "lines.markeredgewidth": 1.0}]
 
 
 def context():

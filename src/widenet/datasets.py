@@ -27,18 +27,19 @@ def make(name: str, spec: dict) -> xr.Dataset:
             },
         )
     if spec["kind"] == "sphere-teacher":
-        return sphere_teacher(spec["n"], spec["n_test"], spec["dim"], gen)
+        return sphere_teacher(spec["n"], spec["n_test"], spec["dim"], spec["frequency"], gen)
     if spec["kind"] == "points":
         return points(spec["x"], spec["y"], name)
     raise ValueError(f"unknown dataset kind {spec['kind']!r} for dataset {name!r}")
 
 
-def teacher(x: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:
-    """The smooth single-index teacher y = sin(2√d·⟨u, x⟩) (|u| = 1): O(1) targets on the unit sphere."""
-    return torch.sin(2.0 * x.shape[-1] ** 0.5 * (x @ direction))
+def teacher(x: torch.Tensor, direction: torch.Tensor, frequency: float) -> torch.Tensor:
+    """The smooth single-index teacher y = sin(ω·√d·⟨u, x⟩) (|u| = 1; √d⟨u, x⟩ is O(1) on the unit sphere).
+    Small ω keeps y nearly linear in x, i.e. in the top eigenspaces of the NTK on the sphere."""
+    return torch.sin(frequency * x.shape[-1] ** 0.5 * (x @ direction))
 
 
-def sphere_teacher(n: int, n_test: int, dim: int, generator: torch.Generator) -> xr.Dataset:
+def sphere_teacher(n: int, n_test: int, dim: int, frequency: float, generator: torch.Generator) -> xr.Dataset:
     """Training data for the training family: n train and n_test test inputs uniform on S^(dim−1),
     labelled by ``teacher`` with a random unit direction u."""
     x, x_test = unit_sphere(n, dim, generator), unit_sphere(n_test, dim, generator)
@@ -47,9 +48,9 @@ def sphere_teacher(n: int, n_test: int, dim: int, generator: torch.Generator) ->
     return xr.Dataset(
         {
             "x": (("sample", "feature"), x.numpy(), {"long_name": "training input on the unit sphere", "units": "1"}),
-            "y": ("sample", teacher(x, u).numpy(), {"long_name": "teacher target sin(2√d·⟨u, x⟩)", "units": "1"}),
+            "y": ("sample", teacher(x, u, frequency).numpy(), {"long_name": f"teacher target sin({frequency:g}·√d·⟨u, x⟩)", "units": "1"}),
             "x_test": (("test_sample", "feature"), x_test.numpy(), {"long_name": "test input on the unit sphere", "units": "1"}),
-            "y_test": ("test_sample", teacher(x_test, u).numpy(), {"long_name": "teacher target at the test inputs", "units": "1"}),
+            "y_test": ("test_sample", teacher(x_test, u, frequency).numpy(), {"long_name": "teacher target at the test inputs", "units": "1"}),
             "teacher_direction": ("feature", u.numpy(), {"long_name": "teacher direction u", "units": "1"}),
         },
         coords={

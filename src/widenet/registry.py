@@ -348,7 +348,8 @@ EXPERIMENTS.update({e.id: e for e in TRAINING_EXPERIMENTS})
 DATASET_KINDS = {
     "sphere": {"n": pos_int(), "dim": pos_int(), "seed": {"type": "integer"}},
     # training sets (widenet.datasets.sphere_teacher, .points): inputs with targets
-    "sphere-teacher": {"n": pos_int(), "n_test": pos_int(), "dim": pos_int(), "seed": {"type": "integer"}},
+    "sphere-teacher": {"n": pos_int(), "n_test": pos_int(), "dim": pos_int(), "frequency": number(0.0, exclusive=True),
+                       "seed": {"type": "integer"}},
     "points": {"x": {"type": "array", "items": number(), "minItems": 1},
                "y": {"type": "array", "items": number(), "minItems": 1}},
 }

@@ -31,9 +31,15 @@ import tempfile
 import time
 from pathlib import Path
 
-IDLE_S = 20.0
+IDLE_S = float(os.environ.get("WIDENET_WORKER_IDLE_S", 20.0))  # seconds without a job before the worker exits
 START_TIMEOUT_S = 120.0
-PRELOAD = ("torch", "numpy", "scipy.special", "xarray", "netCDF4", "matplotlib.pyplot", "widenet.cells", "widenet.figures.style")
+PRELOAD = ("numpy", "xarray", "netCDF4", "yaml", "widenet.store")  # what every job command needs
+COMMAND_MODULES = {  # imported by the worker at the first job of each kind
+    "cell": ("torch", "widenet.cells"),
+    "aggregate": ("torch", "widenet.cells"),
+    "plot": ("matplotlib.pyplot", "widenet.figures.style"),
+    "dataset": ("torch", "widenet.datasets"),
+}
 
 
 def enabled() -> bool:
@@ -112,6 +118,32 @@ def _recv_exact(conn: socket.socket, n: int) -> bytes:
     return data
 
 
+def _experiment_of(argv: list[str]) -> str | None:
+    if "--experiment" in argv[:-1]:
+        return argv[argv.index("--experiment") + 1]
+    if argv[0] == "cell" and "--config" in argv[:-1]:
+        return json.loads(argv[argv.index("--config") + 1]).get("experiment")
+    return None
+
+
+def _warm(argv: list[str]) -> None:
+    """Import in the worker, once, what a job of this kind needs, so that its forks start with it
+    (torch is imported by the first cell, not by a run that only redraws figures)."""
+    import importlib
+
+    from widenet.registry import EXPERIMENTS
+
+    names = list(COMMAND_MODULES.get(argv[0], ()))
+    experiment = EXPERIMENTS.get(_experiment_of(argv))
+    if experiment is not None:
+        names.append(experiment.compute.split(":")[0])
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001  (the job imports it again and reports the error in its own log)
+            pass
+
+
 def _child(request: dict, fds: list[int]) -> int:
     """In the forked child: become the job (stdio, cwd, environment) and run the CLI."""
     for target, fd in enumerate(fds):
@@ -166,6 +198,10 @@ class Worker:
             print(f"bad request: {err}", file=sys.stderr)
             conn.close()
             return
+        try:
+            _warm(request["argv"])
+        except (ValueError, IndexError, AttributeError):
+            pass  # a malformed command line: the job's own argument parsing reports it
         pid = os.fork()
         if pid == 0:
             code = 1

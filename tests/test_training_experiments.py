@@ -56,3 +56,17 @@ def test_pz_figure_11_3_quick(workdir):
     assert init_std(np.array([0.0]), 3.0, 2.0)[0] == pytest.approx(
         math.sqrt(3 * np.mean(np.arctan(np.sqrt(2) * np.random.default_rng(0).standard_normal(400_000)) ** 2) + 2), rel=2e-3)
     _render("pz-figure-11-3", ds, workdir)
+
+
+def test_regimes_quick(workdir):
+    ds = run_experiment("regimes", workdir)
+    for var in ("w1_rel_change", "preact_rms_change"):
+        assert laws.get(ds, f"{var}_ntk").measured == pytest.approx(-0.5, abs=0.1)
+        assert abs(laws.get(ds, f"{var}_meanfield").measured) <= 0.1
+    # the max change carries a √log(nN) factor: flatter than −½ (about −0.38 in the catalogue)
+    assert -0.5 < float(ds.preact_max_change_slope_ntk) < -0.25
+    assert float((ds.final_loss / ds.initial_loss).max()) < 1e-2 and int((ds.diverged_at >= 0).sum()) == 0
+    # mean field moves every neuron by O(1); the lazy regime by O(N^(-1/2)) at the largest width
+    widest = ds.preact_rms_change_mean.sel(width=ds.width.max())
+    assert float(widest.sel(regime="meanfield")) > 10 * float(widest.sel(regime="ntk"))
+    _render("regimes", ds, workdir)

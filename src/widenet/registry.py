@@ -342,6 +342,22 @@ TRAINING_EXPERIMENTS = [  # the training family (widenet.training): B1–B4
         },
         grid={"width": axis(pos_int())},
     ),
+    Experiment(
+        id="regimes",
+        title="Lazy (NTK) training moves first-layer weights by N^(-1/2); mean-field training moves them by O(1)",
+        source="001 Hanin §2.1–2.4 (eqs. 2.1.1, 2.1.11, 2.3.1, 2.3.6–2.3.8)",
+        compute="widenet.experiments.regimes:regimes",
+        summarize="widenet.experiments.regimes:summarize_regimes",
+        settings={
+            "dataset": string(),
+            "activation": choice(ACTIVATIONS),
+            "n_seeds": pos_int(),
+            "steps": pos_int(),
+            "loss": choice(["sum", "half_sum", "mean"]),
+            "show_neurons": pos_int(),
+        },
+        grid={"width": axis(pos_int())},
+    ),
 ]
 EXPERIMENTS.update({e.id: e for e in TRAINING_EXPERIMENTS})
 

@@ -28,3 +28,12 @@ def test_no_tracked_file_refers_to_a_path_outside_the_repository():
             if path.is_file() and path.name != "test_docs.py":
                 hits += [f"{name}:{i}" for i, line in enumerate(path.read_text().splitlines(), 1) if OUTSIDE.search(line)]
     assert not hits, f"references outside the repository: {hits}"
+
+
+def test_the_grid_table_in_the_docs_is_the_one_the_configs_give():
+    from widenet import catalogue
+
+    text = (ROOT / "docs" / "experiments.md").read_text()
+    table = catalogue.grids_table(ROOT / "conf")
+    assert catalogue.with_table(text, table) == text, "run: python -m widenet.catalogue --write"
+    assert "| `regions` |" in table and "neurons ∈ {16, 32, 64, 128}" in table  # the quick grid of A9

@@ -61,3 +61,8 @@ def test_a_figure_depends_on_its_own_module_and_style_only():
     for exp_id in ("sphere-projection", "deep-linear", "gp-limit", "fourth-cumulant"):  # once one family module
         assert figure_modules(EXPERIMENTS[exp_id].plot.split(":")[0]) == [
             f"widenet.figures.{exp_id.replace('-', '_')}", "widenet.figures.style"]
+
+
+def test_a_missing_plot_module_is_named():
+    with pytest.raises(ValueError, match="figure module 'widenet.figures.no_such_figure' not found"):
+        figure_modules("widenet.figures.no_such_figure")

@@ -79,7 +79,10 @@ def figure_modules(module: str) -> list[str]:
         if name in seen:
             continue
         seen.append(name)
-        tree = ast.parse(Path(importlib.util.find_spec(name).origin).read_text())
+        spec = importlib.util.find_spec(name)
+        if spec is None:
+            raise ValueError(f"figure module {name!r} not found (imported by {module!r} or named by an experiment's plot)")
+        tree = ast.parse(Path(spec.origin).read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module == "widenet.figures":
                 todo += [f"widenet.figures.{alias.name}" for alias in node.names]

@@ -1,7 +1,7 @@
 """Outputs of many independent random networks at initialization, exact in law, two ways.
 
 - ``direct``: draw every weight of the reference :class:`widenet.models.MLP` (``ntk``
-  parameterization) and run it, batched over networks with ``torch.func.vmap``.
+  parameterization) and run it, batched over networks (``models.outputs`` on stacked parameters).
 - ``conditional``: the Markov structure of Hanin §3.3.1 (used to prove Theorem 3.3.1). Given
   h⁽ℓ⁾ = σ(z⁽ℓ⁾) at the k inputs, the neurons z_i⁽ℓ⁺¹⁾ ∈ Rᵏ are i.i.d. N(0, K̂) with
   K̂ = σ_w²/N_ℓ · h⁽ℓ⁾ᵀh⁽ℓ⁾ + σ_b², so a layer costs N·k Gaussians instead of N².
@@ -20,7 +20,7 @@ from typing import Callable
 import torch
 from tqdm.auto import tqdm
 
-from widenet import activations
+from widenet import activations, models
 from widenet.models import MLP, check_positive
 
 METHODS = ("direct", "conditional")
@@ -128,8 +128,7 @@ def sample_deep_linear_log_norms(
 
 # --- chunk samplers (one chunk of n networks each) ---------------------------------------------
 def _direct_chunk(model: MLP, x: torch.Tensor, gen: torch.Generator, n: int) -> torch.Tensor:
-    params = model.sample_parameters(n, generator=gen)
-    return torch.func.vmap(lambda p: torch.func.functional_call(model, p, (x,)))(params)
+    return models.outputs(model, model.sample_parameters(n, generator=gen), x)  # batched over the n networks
 
 
 def _conditional_chunk(

@@ -39,7 +39,7 @@ def _error_vs_width(sns, ax, ds, par: str, letter: str) -> None:
     ax.plot(width, top * (width / width[0]) ** -0.5, **style.THEORY, label="slope −1/2")
     style.axis_labels(ax, "hidden width n", f"‖K̂ − K‖_F / ‖K‖_F  (mean, ±2 SE over {ds.sizes['seed']} nets)", xlog=2, ylog=True)
     low, high = ax.get_ylim()
-    ax.set_ylim(low, high * 12)  # headroom for the slope box above the curves
+    ax.set_ylim(low / 8, high * 12)  # room for the legend below and the slope box above the curves
     ax.legend(fontsize="x-small", ncol=2, loc="lower left")
     lines = [f"L={d} {a}: {float(ds.slope.sel(parameterization=par, depth=d, activation=a)):+.2f}"
              for d in ds.depth.values for a in ds.activation.values]

@@ -181,13 +181,30 @@ def test_every_units_string_the_code_writes_parses_as_udunits(udunits):
     assert not bad, f"units strings that UDUNITS-2 cannot parse (use '1' for dimensionless): {bad}"
 
 
-def test_numeric_variables_of_built_stores_have_udunits_units(udunits, nngp_store):
-    for ds in (nngp_store, cells.run_cell(_tiny_cell(), device="cpu")):
+REGIONS_TINY = ["experiment.regions.grid.input_dim=[2]", "experiment.regions.grid.neurons=[8]",
+                "experiment.regions.settings.depths=[1,2]", "experiment.regions.settings.n_seeds=2",
+                "experiment.regions.settings.min_width=2", "experiment.regions.settings.fit_min_width=2",
+                "experiment.regions.settings.grid_resolutions=[9]", "experiment.regions.settings.n_segments=4",
+                "experiment.regions.settings.example_neurons=6", "experiment.regions.settings.example_depths=[1]"]
+
+
+def test_numeric_variables_of_built_stores_have_udunits_units(udunits, nngp_store, tmp_path):
+    from helpers import run_experiment
+
+    regions = run_experiment("regions", tmp_path, REGIONS_TINY)  # densities per unit length and area of input space
+    bad = []
+    for ds in (nngp_store, cells.run_cell(_tiny_cell(), device="cpu"), regions):
         for name, var in {**ds.data_vars, **ds.coords}.items():
-            if var.dtype.kind in "iufb" and name in ds.data_vars:
-                assert "units" in var.attrs, f"{name} has no units"
-            if var.dtype.kind in "iufb" and "units" in var.attrs:
-                udunits.unit(var.attrs["units"])
+            if var.dtype.kind not in "iufb":
+                continue
+            if name in ds.data_vars and "units" not in var.attrs:
+                bad.append(f"{ds.attrs['experiment']}.{name}: no units")
+            elif "units" in var.attrs:
+                try:
+                    udunits.unit(var.attrs["units"])
+                except Exception:  # noqa: BLE001 (pyudunits2 raises several types)
+                    bad.append(f"{ds.attrs['experiment']}.{name}: {var.attrs['units']!r}")
+    assert not bad, f"numeric variables without UDUNITS-2 units: {bad}"
 
 
 def test_stores_and_figures_get_the_usual_file_mode(tmp_path):

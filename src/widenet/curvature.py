@@ -89,6 +89,11 @@ class _Layout:
         flat = torch.cat([params[n].detach().reshape(*params[n].shape[:lead], -1) for n in self.names], dim=-1)
         return flat, bool(lead)
 
+    def flatten_tail(self, params: Params) -> Tensor:
+        """Concatenate parameter-shaped tensors with any leading dimensions into (…, P)."""
+        return torch.cat([params[n].reshape(*params[n].shape[: params[n].ndim - len(s)], -1)
+                          for n, s in zip(self.names, self.shapes)], dim=-1)
+
     def unflatten(self, theta: Tensor) -> Params:
         sizes = [math.prod(s) for s in self.shapes]
         parts = torch.split(theta, sizes, dim=-1)
@@ -137,8 +142,57 @@ def _output_hvp(model: torch.nn.Module, layout: _Layout) -> Callable[[Tensor, Te
     return hvp_one
 
 
+def _second_derivative(act: activations.Activation, z: Tensor) -> Tensor:
+    return tf.vmap(tf.grad(tf.grad(act.fn)))(z.reshape(-1)).reshape(z.shape)
+
+
+def _mlp_output_hvp(model: MLP, params: Params, x: Tensor, v: Params, out: Params) -> None:
+    """H_i v_i for every input row of an MLP in closed form, written into ``out``: Pearlmutter's
+    R-operator applied to ``models.forward``/``backward``. Forward tangents
+    dz_{ℓ+1} = a(dW_ℓ h_ℓ + W_ℓ dh_ℓ) + c·db_ℓ, dh_ℓ = σ′(z_ℓ)dz_ℓ; backward g_ℓ = σ′(z_ℓ)⊙a(g_{ℓ+1}W_ℓ)
+    and its tangent dg_ℓ = σ″(z_ℓ)dz_ℓ⊙a(g_{ℓ+1}W_ℓ) + σ′(z_ℓ)⊙a(dg_{ℓ+1}W_ℓ + g_{ℓ+1}dW_ℓ); then
+    (Hv)_{W_ℓ} = a(dg_{ℓ+1} h_ℓᵀ + g_{ℓ+1} dh_ℓᵀ), one batched matmul, and (Hv)_{b_ℓ} = c·dg_{ℓ+1}.
+    ``v`` and ``out`` have a per-input dimension n before each parameter's shape (after any ensemble one)."""
+    zs, hs = models.forward(model, params, x)
+    dzs, dhs = [], [None]
+    for ell in range(model.depth + 1):
+        a, c = model.multipliers(ell)
+        dz = torch.einsum("...noi,...ni->...no", v[f"weight{ell}"], hs[ell]).mul_(a).add_(v[f"bias{ell}"], alpha=c)
+        if dhs[-1] is not None:
+            dz.add_(dhs[-1] @ params[f"weight{ell}"].mT, alpha=a)
+        dzs.append(dz)
+        if ell < model.depth:
+            dhs.append(model.activation.derivative(zs[ell]) * dz)
+    g, dg = torch.ones_like(zs[-1]), torch.zeros_like(dzs[-1])
+    for ell in range(model.depth, -1, -1):
+        a, c = model.multipliers(ell)
+        if dhs[ell] is None:
+            left, right = (a * dg).unsqueeze(-1), hs[ell].unsqueeze(-2)
+        else:
+            left, right = torch.stack([a * dg, a * g.expand_as(dg)], -1), torch.stack([hs[ell].expand_as(dhs[ell]), dhs[ell]], -2)
+        torch.matmul(left, right, out=out[f"weight{ell}"])
+        torch.mul(dg, c, out=out[f"bias{ell}"])
+        if ell > 0:
+            weight = params[f"weight{ell}"]
+            u = a * (g @ weight)
+            du = (dg @ weight).add_(torch.einsum("...no,...noi->...ni", g.expand_as(dg), v[f"weight{ell}"])).mul_(a)
+            slope = model.activation.derivative(zs[ell - 1])
+            g, dg = slope * u, _second_derivative(model.activation, zs[ell - 1]).mul_(dzs[ell - 1]).mul_(u).add_(slope * du)
+
+
 def _batched_output_hvp(model, layout, theta, x, ensemble: bool) -> Callable[[Tensor], Tensor]:
-    """V (…, n, P) → H_i V_i for every input row i (and network e when ``ensemble``)."""
+    """V (…, n, P) → H_i V_i for every input row i (and network e when ``ensemble``); the closed form
+    for ``MLP``, forward-over-reverse autograd for any other module."""
+    if isinstance(model, MLP):
+        params = layout.unflatten(theta)
+
+        def matvec(v: Tensor, out: Tensor | None = None) -> Tensor:
+            out = torch.empty_like(v) if out is None else out
+            _mlp_output_hvp(model, params, x, layout.unflatten(v), layout.unflatten(out))
+            return out
+
+        matvec.accepts_out = True  # Lanczos recycles a retired vector as the output buffer
+        return matvec
     over_inputs = tf.vmap(_output_hvp(model, layout), in_dims=(None, 0, 0))
     if ensemble:
         over_inputs = tf.vmap(over_inputs, in_dims=(0, None, 0))
@@ -154,7 +208,7 @@ def hvp(model: torch.nn.Module, x: Tensor, v: Params, params: Params | None = No
     """
     layout, theta, ensemble = _parameters(model, params)
     x = _check_inputs(model, layout, theta, x)
-    flat_v = torch.cat([v[n].reshape(*v[n].shape[: v[n].ndim - len(s)], -1) for n, s in zip(layout.names, layout.shapes)], -1)
+    flat_v = layout.flatten_tail(v)
     lead = (theta.shape[0], x.shape[0]) if ensemble else (x.shape[0],)
     flat_v = flat_v.to(theta).expand(*lead, layout.size)
     return layout.unflatten(_batched_output_hvp(model, layout, theta, x, ensemble)(flat_v))
@@ -189,19 +243,21 @@ def _lanczos_steps(matvec, v0: Tensor, reorthogonalize: bool):
     orthogonalized twice against all previous ones (classical Gram–Schmidt, "twice is enough")."""
     tiny = torch.finfo(v0.dtype).tiny
     q, q_prev, beta_prev = v0 / v0.norm(dim=-1, keepdim=True), torch.zeros_like(v0), torch.zeros_like(v0[..., 0])
-    basis = []
-    while True:
-        w = matvec(q)
-        alpha = (w * q).sum(-1)
-        w = w - alpha[..., None] * q - beta_prev[..., None] * q_prev
+    basis, spare = [], None
+    recycle = getattr(matvec, "accepts_out", False) and not reorthogonalize
+    while True:  # in-place updates and recycled buffers: on large P memory traffic costs as much as the HVP
+        w = matvec(q, out=spare) if recycle else matvec(q)
+        alpha = torch.linalg.vecdot(w, q)
+        w.addcmul_(q, alpha[..., None], value=-1.0).addcmul_(q_prev, beta_prev[..., None], value=-1.0)
         if reorthogonalize:
             basis.append(q)
             stacked = torch.stack(basis, dim=-2)
             for _ in range(2):
                 w = w - torch.einsum("...j,...jp->...p", torch.einsum("...jp,...p->...j", stacked, w), stacked)
-        beta = w.norm(dim=-1)
+        beta = torch.linalg.vector_norm(w, dim=-1)
         yield q, alpha, beta
-        q_prev, q = q, torch.where(beta[..., None] > tiny, w / beta.clamp_min(tiny)[..., None], torch.zeros_like(w))
+        # an invariant subspace (β = 0) continues with q = 0: a decoupled zero block in T
+        spare, q_prev, q = q_prev, q, w.div_(torch.where(beta > tiny, beta, torch.inf)[..., None])
         beta_prev = beta
 
 

@@ -48,14 +48,20 @@ def enabled() -> bool:
     return env.get("WIDENET_WORKER") == "1" and "SLURM_JOB_ID" not in env and "WIDENET_WORKER_CHILD" not in env
 
 
-def socket_path() -> Path:
-    """Socket of the worker for this user, interpreter and widenet source tree (paths, sizes, mtimes)."""
+def socket_path() -> Path | None:
+    """Socket of the worker for this interpreter and widenet source tree (paths, sizes, mtimes), in a
+    directory only this user can enter; None when that directory is not private."""
+    folder = Path(tempfile.gettempdir()) / f"widenet-worker-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    st = folder.lstat()
+    if st.st_uid != os.getuid() or st.st_mode & 0o077 or not folder.is_dir() or folder.is_symlink():
+        return None
     package = Path(__file__).resolve().parent
-    stamp = hashlib.sha256(f"{os.getuid()}|{sys.executable}|{package}".encode())
+    stamp = hashlib.sha256(f"{sys.executable}|{package}".encode())
     for path in sorted(package.rglob("*.py")):
         st = path.stat()
         stamp.update(f"{path}|{st.st_size}|{st.st_mtime_ns}".encode())
-    return Path(tempfile.gettempdir()) / f"widenet-worker-{stamp.hexdigest()[:16]}.sock"
+    return folder / f"{stamp.hexdigest()[:16]}.sock"
 
 
 # --- client --------------------------------------------------------------------------------------
@@ -93,7 +99,7 @@ def _start(path: Path) -> socket.socket | None:
 def run(argv: list[str]) -> int | None:
     """Run ``widenet argv`` in a child of the worker; its exit status, or None when there is no worker."""
     path = socket_path()
-    sock = _connect(path) or _start(path)
+    sock = path and (_connect(path) or _start(path))
     if sock is None:
         return None
     with sock:

@@ -35,9 +35,9 @@ ENV = "../../environment.yml"  # used with `--sdm conda`; jobs import widenet fr
 
 
 def _worker():
-    """Local jobs go through the warm worker (widenet.worker); cluster jobs and WIDENET_WORKER=0 do not."""
-    local = workflow.executor_plugin is not None and workflow.executor_plugin.common_settings.local_exec
-    return "1" if local and not workflow.remote_exec and os.environ.get("WIDENET_WORKER") != "0" else "0"
+    """Jobs run where Snakemake runs (locally, or localrules under a cluster executor) go through the
+    warm worker (widenet.worker); jobs on cluster nodes and WIDENET_WORKER=0 do not."""
+    return "0" if workflow.remote_exec or os.environ.get("WIDENET_WORKER") == "0" else "1"
 
 
 WIDENET = Untracked(

@@ -119,12 +119,14 @@ def cell_gpus(wildcards):
 def stale_temp_files():
     """Temp files of atomic writes (widenet.store) that a killed job left beside this run's outputs.
 
-    Called from ``onstart``: this run holds Snakemake's lock on these outputs, so no live writer
-    can own a temp file of one of them.
+    Called from ``onstart``, once this run holds Snakemake's locks: a live run writing one of these
+    files would hold a lock on it and this run would not have started (two concurrent runs in one
+    directory with disjoint jobs but the same configured outputs are the one case not covered).
     """
     outputs = {Path(p) for p in all_figures()} | {Path(f"data/{exp}.nc") for exp in ACTIVE}
     outputs |= {Path(f"data/datasets/{name}.nc") for name in CFG["datasets"]}
-    outputs |= {Path(f"data/{exp}/cells/{cell}.nc") for exp in ACTIVE for cell in CELLS[exp]}
+    outputs |= {Path(f"data/{exp}/{kind}/{cell}.nc") for exp in ACTIVE for cell in CELLS[exp]
+                for kind in ("cells", "checkpoints")}
     folders = {p.parent for p in outputs if p.parent.is_dir()}
     return [t for d in folders for t in d.glob(".*.tmp*") if (d / t.name[1:].split(".tmp")[0].rsplit(".", 1)[0]) in outputs]
 

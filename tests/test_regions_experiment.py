@@ -58,7 +58,7 @@ def test_grid_sampling_never_exceeds_exact_count(ds):
 def test_all_laws_hold_and_store_explains_itself(ds):
     failed = [law.text() for law in laws.read(ds) if not law.ok]
     assert not failed, failed
-    assert ds.regions_per_area.attrs["units"] == "1 / input unit²"
+    assert ds.regions_per_area.attrs["units"] == "1"  # UDUNITS: the input space is dimensionless
     assert int(ds.hidden_width.sel(neurons=16, depth=4, input_dim=2).sum()) == 16
     # panel (a): the depth-1 example's edges are lines of layer 1 or the square's boundary
     sizes = ds.example_polygon_size.sel(example=0).values

@@ -100,14 +100,14 @@ def attach(ds: xr.Dataset, laws: list[Law]) -> xr.Dataset:
         raise ValueError(f"duplicate law names: {names}")
 
     def var(values, long_name, units="1"):
-        return ("law", np.asarray(values), {"long_name": long_name, "units": units})
+        return ("law", np.asarray(values), {"long_name": long_name, **({"units": units} if units else {})})
 
     return ds.assign_coords(law=("law", names, {"long_name": "fitted law"})).assign(
         law_measured=var([law.measured for law in laws], "measured value"),
         law_theory=var([law.theory for law in laws], "theory value"),
         law_tolerance=var([law.tolerance for law in laws], "tolerance"),
         law_holds=var([law.ok for law in laws], "measured agrees with theory within tolerance"),
-        law_description=var([law.description for law in laws], "what is measured", units=""),
+        law_description=var([law.description for law in laws], "what is measured", units=None),  # text: no unit
     )
 
 

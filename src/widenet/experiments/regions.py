@@ -58,12 +58,12 @@ from widenet.regions import (
 
 NETWORK_VARIABLES = {  # per (depth, seed): long name, units
     "breakpoints_per_length": ("1-D: breakpoints per unit length (mean over {n_seg} segments of length {seg_len:g} in the cube [−1, 1]^N₀)",
-                               "1 / input unit"),
-    "regions_per_length": ("1-D: linear pieces per unit length, (breakpoints + 1)/segment length (mean over segments)", "1 / input unit"),
+                               "1"),
+    "regions_per_length": ("1-D: linear pieces per unit length, (breakpoints + 1)/segment length (mean over segments)", "1"),
     "n_regions": ("2-D: exact number of linear regions meeting the slice square [−{h:g}, {h:g}]²", "1"),
-    "regions_per_area": ("2-D: exact regions per unit area of the slice square", "1 / input unit²"),
-    "nodal_length": ("2-D: total length of the nodal set (all neurons) inside the slice square", "input unit"),
-    "nodal_length_per_area": ("2-D: nodal length per unit area of the slice square", "1 / input unit"),
+    "regions_per_area": ("2-D: exact regions per unit area of the slice square", "1"),
+    "nodal_length": ("2-D: total length of the nodal set (all neurons) inside the slice square", "1"),
+    "nodal_length_per_area": ("2-D: nodal length per unit area of the slice square", "1"),
     "interior_vertices": ("2-D: vertices (crossings of nodal curves) inside the open slice square", "1"),
     "boundary_crossings": ("2-D: points where the nodal set crosses the square's boundary (1-D tracing)", "1"),
     "zaslavsky_whole_plane": ("L = 1: exact regions of the whole slice plane (NaN for L > 1)", "1"),
@@ -146,8 +146,8 @@ def _kac_rice_dataset(p: dict, hidden: np.ndarray, measured: np.ndarray, rng: np
     line, plane = kac_rice.layer_densities(p["input_dim"], hidden.shape[1], segment_length=float(p["segment_length"]),
                                            half_width=float(p["half_width"]), rng=rng)
     data = {}
-    for var, rho, what, units in [("breakpoints_per_length", line, "1-D breakpoints per unit length", "1 / input unit"),
-                                  ("nodal_length_per_area", plane, "2-D nodal length per unit area", "1 / input unit")]:
+    for var, rho, what, units in [("breakpoints_per_length", line, "1-D breakpoints per unit length", "1"),
+                                  ("nodal_length_per_area", plane, "2-D nodal length per unit area", "1")]:
         data[f"{var}_gp_layer"] = ("layer", rho, {"long_name": f"{what} of one neuron of layer ℓ, infinite-width Kac–Rice ρ_ℓ",
                                                   "units": units})
         data[f"{var}_gp"] = ("depth", np.where(measured, hidden @ rho, np.nan), {
@@ -190,7 +190,7 @@ def example_partitions(p: dict, experiment: str, seed: int) -> xr.Dataset:
             "example_n_regions": ("example", [part.n_regions for _, part, _ in examples], {
                 "long_name": f"exact regions of the example in [−{h:g}, {h:g}]²", **one}),
             "example_polygon": (("example", "polygon", "vertex", "xy"), verts, {
-                "long_name": "convex region polygons of the example partition, counter-clockwise, NaN-padded", "units": "input unit"}),
+                "long_name": "convex region polygons of the example partition, counter-clockwise, NaN-padded", "units": "1"}),
             "example_polygon_size": (("example", "polygon"), counts, {"long_name": "vertices of each polygon (0: padding)", **one}),
             "example_edge_layer": (("example", "polygon", "vertex"), edges, {
                 "long_name": "hidden layer of the neuron whose nodal set holds the polygon edge from this vertex to the next "
@@ -211,13 +211,13 @@ QUANTITIES = {  # fitted against N: variable, theory exponent, tolerance, what
     "regions": ("regions_per_area", 1.5, 0.6, "2-D regions per unit area"),
 }
 MEANS = [  # variables averaged over networks: what, units
-    ("breakpoints_per_length", "1-D breakpoints per unit length", "1 / input unit"),
-    ("regions_per_length", "1-D linear pieces per unit length", "1 / input unit"),
+    ("breakpoints_per_length", "1-D breakpoints per unit length", "1"),
+    ("regions_per_length", "1-D linear pieces per unit length", "1"),
     ("n_regions", "2-D exact regions in the slice square", "1"),
-    ("regions_per_area", "2-D exact regions per unit area", "1 / input unit²"),
-    ("nodal_length_per_area", "2-D nodal length per unit area", "1 / input unit"),
-    ("vertex_density", "2-D vertices per unit area", "1 / input unit²"),
-    ("boundary_density", "2-D boundary crossings per unit length", "1 / input unit"),
+    ("regions_per_area", "2-D exact regions per unit area", "1"),
+    ("nodal_length_per_area", "2-D nodal length per unit area", "1"),
+    ("vertex_density", "2-D vertices per unit area", "1"),
+    ("boundary_density", "2-D boundary crossings per unit length", "1"),
     ("grid_count", "2-D grid-sampled activation patterns", "1"),
 ]
 GP_SPREAD_TOLERANCE = 0.5  # finite-width allowance on the depth spread (max/min over depths) at the largest N
@@ -245,9 +245,9 @@ def _densities(ds: xr.Dataset, s: dict) -> xr.Dataset:
     h = float(s["half_width"])
     n = ds.neurons
     ds["vertex_density"] = (ds.interior_vertices / (2 * h) ** 2).assign_attrs(
-        long_name="2-D: nodal-set vertices per unit area of the slice square", units="1 / input unit²")
+        long_name="2-D: nodal-set vertices per unit area of the slice square", units="1")
     ds["boundary_density"] = (ds.boundary_crossings / (8 * h)).assign_attrs(
-        long_name="2-D: nodal-set crossings per unit length of the square's boundary", units="1 / input unit")
+        long_name="2-D: nodal-set crossings per unit length of the square's boundary", units="1")
     width = ds.hidden_width.where(ds.hidden_width > 0)
     ds["min_width"] = width.min("layer").assign_attrs(long_name="narrowest hidden layer", units="1")
     ds["inverse_width_sum"] = (1.0 / width).sum("layer").assign_attrs(
@@ -293,7 +293,7 @@ def _fit_slopes(ds: xr.Dataset, fit: xr.DataArray, fit_min_width: int) -> tuple[
     qdim = ("quantity", "input_dim", "depth")
     fitted = f"nets whose layers are all ≥ {fit_min_width} wide"
     ds = ds.assign_coords(quantity=("quantity", list(QUANTITIES), {"long_name": "fitted quantity (see slope_variable)"}))
-    ds["slope_variable"] = ("quantity", [v[0] for v in QUANTITIES.values()], {"long_name": "variable whose mean is fitted", "units": ""})
+    ds["slope_variable"] = ("quantity", [v[0] for v in QUANTITIES.values()], {"long_name": "variable whose mean is fitted"})
     ds["slope_theory"] = ("quantity", [v[1] for v in QUANTITIES.values()], {
         "long_name": "theory exponent in N (Thm 4.2.1: nodal volume ∝ N; vertices ∝ N² on a 2-D slice; regions in between)",
         "units": "1"})

@@ -244,9 +244,9 @@ def _prefactor(ax, ds, colors, settings) -> None:
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     style.axis_labels(ax, "hidden width p", "‖Δθ*‖₂ / √(eᵀK∞⁻¹e / p)  (median)")
-    ax.legend(fontsize="x-small", loc="upper right")
+    ax.legend(fontsize="x-small", loc="lower right")
     style.annotate(ax, f"at p = {int(ds.width.max())} (n = {fit_n}):\n" + _fits(ds, "fit_prefactor", fmt="{:.3f}"),
-                   loc="lower left")
+                   loc="upper right")
     ax.set_ylim(0.3, max(3.0, float(ds.prefactor_median.sel(n=fit_n).max()) * 1.3))
     _plain_log_ticks(ax, [t for t in (0.5, 1, 2, 5, 10, 20) if t < ax.get_ylim()[1]])
     style.panel_title(ax, "h", "‖Δθ*‖₂ ≈ √(eᵀ(pK∞)⁻¹e): the O(1/√p) prefactor")

@@ -70,3 +70,33 @@ def test_regimes_quick(workdir):
     widest = ds.preact_rms_change_mean.sel(width=ds.width.max())
     assert float(widest.sel(regime="meanfield")) > 10 * float(widest.sel(regime="ntk"))
     _render("regimes", ds, workdir)
+
+
+REDUCED_B3 = ["experiment.linearization.grid.width=[64,128,256,512]", "experiment.linearization.dtype=float64"]
+
+
+def test_linearization_reduced(workdir):
+    """Widths 64 … 512, depths 1–2, float64 (so the kernel-power identity is checked to 1e-10)."""
+    ds = run_experiment("linearization", workdir, REDUCED_B3)
+    assert float(ds.linear_residual_error.max()) < 1e-10  # r_k^lin = (I − c·h·K̂₀)^k r₀ on train inputs
+    assert float(ds.stability.max()) < 2 and not bool(ds.diverged.any())
+    slope = ds.slope
+    for depth in (1, 2):
+        erf = slope.sel(activation="erf", depth=depth)
+        assert -1.3 < float(erf.sel(metric="ntk_change")) < -0.7  # n^(−1) for smooth σ, not the bound's n^(−1/2)
+        assert float(erf.sel(metric="output_gap")) < -0.4
+        assert abs(float(erf.sel(metric="param_move"))) < 0.15  # ‖θ_T − θ₀‖ = O(1) under ntk ...
+        assert float(erf.sel(metric="relative_move")) == pytest.approx(-0.5 if depth == 1 else -1.0, abs=0.15)  # ... ‖θ₀‖ grows
+        for act in ("relu", "erf"):  # standard init, h ∝ 1/n: ‖θ_T − θ₀‖ ∝ n^(−1/2) (Petersen–Zech Thm 11.23)
+            assert float(slope.sel(metric="standard_move", activation=act, depth=depth)) == pytest.approx(-0.5, abs=0.15)
+    # §11.6 at depth 1: the readout carries the movement under standard init, not under ntk
+    assert laws.get(ds, "layer_ratio_standard_erf").measured == pytest.approx(-0.5, abs=0.2)
+    assert abs(laws.get(ds, "layer_ratio_ntk_erf").measured) < 0.2
+    # depth 2, standard init: the hidden-to-hidden layer moves as much as the readout (the text's statement
+    # is a depth-1 fact), while the input layer's share still falls like n^(−1/2)
+    move = ds.layer_move.sel(depth=2, init="standard").mean("seed")
+    hidden_share = move.sel(layer="hidden") / move.sel(layer="readout")
+    assert bool(((hidden_share > 0.5) & (hidden_share < 2)).all())
+    input_share = move.sel(layer="input") / move.sel(layer="readout")
+    assert laws.loglog_slope(input_share.width, input_share.sel(activation="erf"))[0] == pytest.approx(-0.5, abs=0.2)
+    _render("linearization", ds, workdir)

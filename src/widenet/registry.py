@@ -361,6 +361,28 @@ TRAINING_EXPERIMENTS = [  # the training family (widenet.training): B1–B4
         },
         grid={"width": axis(pos_int())},
     ),
+    Experiment(
+        id="linearization",
+        title="A wide network trains like its linearization: kernel, outputs and parameters stay close",
+        source="001 Hanin Theorem 2.2.1; 003 Petersen–Zech §11.5.4 (Theorem 11.23, Propositions 11.25, 11.26), §11.6; "
+               "Lee et al. 2019",
+        compute="widenet.experiments.linearization:linearization",
+        summarize="widenet.experiments.linearization:summarize_linearization",
+        settings={
+            "dataset": string(),
+            "inits": axis(choice(PARAMETERIZATIONS[:2])),  # inner axis
+            "activations": axis(choice(ACTIVATIONS)),  # inner axis
+            "n_seeds": pos_int(),
+            "steps": pos_int(),
+            "loss": choice(["sum", "half_sum", "mean"]),
+            "lr_ntk": number(0.0, exclusive=True),
+            "lr_standard_times_width": number(0.0, exclusive=True),
+            "bias_std": number(0.0),
+            "record_every": pos_int(),
+            "checkpoint_every": pos_int(),
+        },
+        grid={"depth": axis(pos_int()), "width": axis(pos_int())},
+    ),
 ]
 EXPERIMENTS.update({e.id: e for e in TRAINING_EXPERIMENTS})
 

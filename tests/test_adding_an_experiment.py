@@ -129,3 +129,21 @@ def test_a_profile_block_for_an_unknown_profile_is_refused(tmp_path):
     path.write_text(path.read_text().replace("  quick:", "  qiuck:"))
     with pytest.raises(config.ConfigError, match=r"experiment\.sphere-projection\.profiles: unknown profile 'qiuck'; allowed: paper, quick"):
         config.compose([], conf_dir=conf)
+
+
+def test_a_profile_file_entry_still_counts_for_an_experiment_without_a_defaults_line(tmp_path):
+    """Hydra loads an unlisted experiment after the profile; its file's base values must not win over the
+    profile file's entry (order: conf file < profile file < own profiles block < command line)."""
+    import shutil
+
+    from widenet import config
+
+    conf = shutil.copytree(ROOT / "conf", tmp_path / "conf")
+    quick = conf / "profile" / "quick.yaml"
+    quick.write_text(quick.read_text() + "  deep-linear:\n    settings:\n      n_networks: 123\n")
+    assert config.compose([], conf_dir=conf)["experiment"]["deep-linear"]["settings"]["n_networks"] == 123
+    own = conf / "experiment" / "deep-linear.yaml"
+    own.write_text(own.read_text().replace("  quick:\n", "  quick:\n    settings: {n_networks: 456}\n"))
+    assert config.compose([], conf_dir=conf)["experiment"]["deep-linear"]["settings"]["n_networks"] == 456
+    given = config.compose(["experiment.deep-linear.settings.n_networks=789"], conf_dir=conf)
+    assert given["experiment"]["deep-linear"]["settings"]["n_networks"] == 789

@@ -96,7 +96,7 @@ def compose(overrides: list[str] | tuple[str, ...] = (), conf_dir: str | Path | 
         value_overrides = _as_value_overrides(overrides)
         with initialize_config_dir(config_dir=str(conf_dir), version_base=None):
             cfg = hydra_compose("config", overrides=value_overrides + _unlisted_experiments(conf_dir))
-        _apply_profile_blocks(cfg, value_overrides, profiles(conf_dir))
+        _apply_profile_blocks(cfg, value_overrides, conf_dir)
         data = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
     except (HydraException, OmegaConfBaseException) as err:
         raise ConfigError(f"config error: {err}") from None
@@ -116,11 +116,16 @@ def _unlisted_experiments(conf_dir: Path) -> list[str]:
             if exp_id not in listed and (conf_dir / "experiment" / f"{exp_id}.yaml").is_file()]
 
 
-def _apply_profile_blocks(cfg, value_overrides: list[str], allowed: list[str]) -> None:
-    """Merge each experiment's own ``profiles.<profile>`` block (that profile's settings and grid, kept in
-    ``conf/experiment/<id>.yaml``) over the file's base values; command-line overrides still win."""
+def _apply_profile_blocks(cfg, value_overrides: list[str], conf_dir: Path) -> None:
+    """Per experiment: its conf file < an entry in ``conf/profile/<profile>.yaml`` < the file's own
+    ``profiles.<profile>`` block < command-line overrides. (Hydra loads an experiment without a defaults
+    line after the profile, so its file's values are merged under the profile entry again here.)"""
+    import yaml
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import OmegaConf, open_dict
+
+    allowed = profiles(conf_dir)
+    entries = (yaml.safe_load((conf_dir / "profile" / f"{cfg.profile}.yaml").read_text()) or {}).get("experiment") or {}
 
     given = {}
     for ov in OverridesParser.create().parse_overrides(value_overrides):
@@ -133,8 +138,7 @@ def _apply_profile_blocks(cfg, value_overrides: list[str], allowed: list[str]) -
             unknown = sorted(set(blocks) - set(allowed))
             if unknown:
                 raise ConfigError(f"experiment.{exp_id}.profiles: unknown profile {unknown[0]!r}; allowed: {', '.join(allowed)}")
-            if cfg.profile in blocks:
-                node.merge_with(blocks[cfg.profile])
+            node.merge_with(entries.get(exp_id) or {}, blocks.get(cfg.profile) or {})
         for key, value in given.items():
             OmegaConf.update(cfg, key, value, merge=False)
 

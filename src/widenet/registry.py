@@ -55,10 +55,6 @@ class Experiment:
         if self.plot is None:
             object.__setattr__(self, "plot", f"widenet.figures.{self.id.replace('-', '_')}:plot")
 
-    @property
-    def family(self) -> str:
-        return self.compute.split(":")[0].rsplit(".", 1)[-1]
-
     def load(self, what: str) -> Callable:
         """Import and return the ``compute``, ``summarize`` or ``plot`` function."""
         target = getattr(self, what)

@@ -69,3 +69,37 @@ def test_taylor_remainder_reduced_grid(tmp_path):
 def test_relu_is_refused_at_validation_with_the_reason():
     with pytest.raises(config.ConfigError, match=r"hessian-scaling\.grid\.activation: relu is not allowed.*Dirac"):
         config.compose(["experiment.hessian-scaling.grid.activation=[tanh,relu]"], conf_dir=ROOT / "conf")
+
+
+def test_gradient_orthogonality_reduced_grid(tmp_path):
+    ds = _run("gradient-orthogonality", tmp_path, [
+        "experiment.gradient-orthogonality.grid.width=[16,32,64,128]",
+        "experiment.gradient-orthogonality.settings.outer_width=128", "experiment.gradient-orthogonality.settings.steps=100",
+    ])
+    assert "digits" in str(ds.image_source.values.ravel()[0])  # no CIFAR batches configured
+    assert float(ds.final_loss.max()) < float(ds.initial_loss.min())  # the nets did train
+    for layer in (2, 3):
+        assert laws.get(ds, f"full_monotone_layer{layer}").ok
+        assert laws.get(ds, f"full_slope_layer{layer}_init").measured == pytest.approx(-0.5, abs=0.15)
+    limit = laws.get(ds, "full_layer2_constant")
+    assert limit.measured == pytest.approx(limit.theory, rel=0.15)
+    assert abs(laws.get(ds, "bottleneck_layer2_flat").measured) < 0.1  # set by m₁, not by m_b
+    assert laws.get(ds, "bottleneck_layer3_slope").measured < -0.3
+
+
+def test_two_class_images_use_cifar_batches_when_present(tmp_path):
+    import pickle
+
+    import numpy as np
+
+    from widenet.datasets import two_class_images
+
+    rng = np.random.default_rng(0)
+    batch = {b"data": rng.integers(0, 256, (50, 3072), dtype=np.uint8), b"labels": [0, 2, 5, 1, 3] * 10}
+    (tmp_path / "data_batch_1").write_bytes(pickle.dumps(batch))
+    ds = two_class_images(8, [0, 1], str(tmp_path))
+    assert "CIFAR-10" in str(ds.image_source.values) and ds.x.shape == (8, 3072)
+    assert list(ds.y.values) == [1.0] * 4 + [-1.0] * 4
+    np.testing.assert_allclose((ds.x**2).sum("feature"), 3072.0)
+    fallback = two_class_images(8, [3, 7], str(tmp_path / "missing"))
+    assert "digits 3" in str(fallback.image_source.values) and fallback.x.shape == (8, 64)

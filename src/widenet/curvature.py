@@ -483,7 +483,7 @@ def _neuron_gram(model: MLP, params: Params, x: Tensor, layer: int) -> Tensor:
         slope = model.activation.derivative(zs[ell - 1])
         weight = params[f"weight{ell}"].unsqueeze(-3)  # broadcast over inputs
         gram = private + a * a * (weight @ (slope[..., :, None] * gram * slope[..., None, :]) @ weight.mT)
-    return gram
+    return gram.expand(*params["weight0"].shape[:-2], *gram.shape[-3:])  # layer 1 does not see the ensemble
 
 
 def neuron_gradient_gram(model: MLP, x: Tensor, layer: int, params: Params | None = None) -> Tensor:

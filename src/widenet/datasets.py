@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pickle
+from pathlib import Path
+
+import numpy as np
 import torch
 import xarray as xr
 
@@ -30,6 +34,8 @@ def make(name: str, spec: dict) -> xr.Dataset:
         return sphere_teacher(spec["n"], spec["n_test"], spec["dim"], spec["frequency"], gen)
     if spec["kind"] == "points":
         return points(spec["x"], spec["y"], name)
+    if spec["kind"] == "digits":
+        return two_class_images(spec["n"], spec["classes"], spec["cifar_path"])
     raise ValueError(f"unknown dataset kind {spec['kind']!r} for dataset {name!r}")
 
 
@@ -72,4 +78,45 @@ def points(x: list[float], y: list[float], name: str = "points") -> xr.Dataset:
         },
         coords={"sample": ("sample", range(len(x)), {"long_name": "training point index"}),
                 "feature": ("feature", [0], {"long_name": "input coordinate"})},
+    )
+
+
+CIFAR_CLASSES = {"airplane": 0, "bird": 2}
+
+
+def _cifar_images(path: Path, per_class: int) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """The first ``per_class`` airplanes and birds of the CIFAR-10 python batch ``data_batch_1`` at
+    ``path``, or None when it is not there (nothing is ever downloaded)."""
+    batch = Path(path) / "data_batch_1"
+    if not batch.is_file():
+        return None
+    with open(batch, "rb") as fh:
+        raw = pickle.load(fh, encoding="bytes")
+    data, labels = np.asarray(raw[b"data"], dtype=np.float64), np.asarray(raw[b"labels"])
+    picks = [np.flatnonzero(labels == c)[:per_class] for c in CIFAR_CLASSES.values()]
+    return data[np.concatenate(picks)], np.repeat([1.0, -1.0], per_class), "CIFAR-10 airplane (+1) / bird (−1), data_batch_1"
+
+
+def two_class_images(n: int, classes: list[int], cifar_path: str) -> xr.Dataset:
+    """n images of two classes with labels ±1 (Liu–Zhu–Belkin Appendix B): CIFAR-10 airplane/bird when
+    ``cifar_path`` holds the python batches, else scikit-learn's bundled 8×8 digits of ``classes``.
+    Each image is scaled to norm √d, so that a first-layer ntk pre-activation has unit variance."""
+    if n % 2 or len(classes) != 2:
+        raise ValueError(f"digits dataset: n must be even and classes two digits, got n={n}, classes={classes}")
+    found = _cifar_images(Path(cifar_path), n // 2) if cifar_path else None
+    if found is None:
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        picks = [np.flatnonzero(digits.target == c)[: n // 2] for c in classes]
+        found = (digits.data[np.concatenate(picks)].astype(np.float64), np.repeat([1.0, -1.0], n // 2),
+                 f"scikit-learn digits {classes[0]} (+1) / {classes[1]} (−1)")
+    x, y, source = found
+    x = x / np.linalg.norm(x, axis=1, keepdims=True) * np.sqrt(x.shape[1])
+    return xr.Dataset(
+        {"x": (("sample", "feature"), x, {"long_name": "image scaled to norm √d", "units": "1"}),
+         "y": ("sample", y, {"long_name": "class label (±1)", "units": "1"}),
+         "image_source": ((), source, {"long_name": "which images (CIFAR-10 when present, else scikit-learn digits)"})},
+        coords={"sample": ("sample", range(n), {"long_name": "image index"}),
+                "feature": ("feature", range(x.shape[1]), {"long_name": "pixel"})},
     )

@@ -296,6 +296,23 @@ CURVATURE_EXPERIMENTS = [
         grid={"model": axis(choice(["network-1", "network-2", "assembly-sign", "assembly-gaussian"])),
               "width": axis(pos_int())},
     ),
+    Experiment(
+        id="gradient-orthogonality",
+        title="Neuron gradients of a layer become orthogonal as the layer below widens (layer 1: exactly)",
+        source="002 Liu–Zhu–Belkin Theorem 3, eqs. 11–14, 22, Appendix B, Figure 3",
+        compute="widenet.experiments.gradient_orthogonality:gradient_orthogonality",
+        summarize="widenet.experiments.gradient_orthogonality:summarize_gradient_orthogonality",
+        plot="widenet.figures.gradient_orthogonality:plot",
+        settings={
+            "dataset": string(),
+            "n_seeds": {"type": "integer", "minimum": 2},
+            "activation": choice(ACTIVATIONS),
+            "outer_width": pos_int(),  # m₁ = m₃ of the bottleneck net
+            "lr": number(0.0, exclusive=True),
+            "steps": pos_int(),
+        },
+        grid={"network": axis(choice(["full", "bottleneck"])), "width": axis(pos_int())},
+    ),
 ]
 EXPERIMENTS.update({e.id: e for e in CURVATURE_EXPERIMENTS})
 
@@ -389,4 +406,9 @@ DATASET_KINDS = {
                        "seed": {"type": "integer"}},
     "points": {"x": {"type": "array", "items": number(), "minItems": 1},
                "y": {"type": "array", "items": number(), "minItems": 1}},
+    # two-class images (widenet.datasets.two_class_images): CIFAR-10 airplane/bird when cifar_path holds
+    # the python batches, else scikit-learn's bundled digits of `classes`
+    "digits": {"n": {"type": "integer", "minimum": 2, "multipleOf": 2},
+               "classes": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 9}, "minItems": 2, "maxItems": 2},
+               "cifar_path": string()},
 }

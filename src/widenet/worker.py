@@ -106,7 +106,7 @@ def run(argv: list[str]) -> int | None:
         request = json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}).encode()
         socket.send_fds(sock, [struct.pack("!Q", len(request))], [0, 1, 2])
         sock.sendall(request)
-        reply = sock.recv(4)
+        reply = sock.recv(4, socket.MSG_WAITALL)
     if len(reply) < 4:
         print("widenet: the worker stopped before the job finished", file=sys.stderr)
         return 1

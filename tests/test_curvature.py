@@ -192,3 +192,24 @@ def test_bad_input_names_the_argument():
         curvature.output_hessian_norm(model, x[0])
     with pytest.raises(ValueError, match="which"):
         curvature.lanczos(lambda v: v, torch.ones(3), which="smallest")
+
+
+def test_assembly_model_top_eigenpair_and_bound():
+    gen = torch.Generator().manual_seed(11)
+    net = curvature.AssemblyModel(3, 4, 2, coefficients="gaussian", generator=gen, dtype=F64)
+    x = torch.randn(5, 3, dtype=F64, generator=gen)
+    hessians = curvature.dense_output_hessian(net, x)
+    eig = torch.linalg.eigvalsh(hessians)
+    params = {k: v.detach() for k, v in net.named_parameters()}
+    value, direction = net.top_eigenpair(params, x)
+    torch.testing.assert_close(value, eig.gather(-1, eig.abs().argmax(-1, keepdim=True))[:, 0], rtol=1e-12, atol=1e-14)
+    flat = torch.cat([direction["inner"].reshape(5, -1), direction["outer"].reshape(5, -1)], -1)
+    residual = torch.einsum("npq,nq->np", hessians, flat) - value[:, None] * flat
+    assert float(residual.abs().max()) < 1e-12
+    # β on the ball bounds the Hessian norm anywhere within radius R of the centre
+    shift = {k: torch.randn_like(v) for k, v in params.items()}
+    size = torch.sqrt(sum((t**2).sum() for t in shift.values()))
+    moved = {k: params[k] + 0.9 * shift[k] / size for k in params}
+    norm_moved = torch.linalg.eigvalsh(curvature.dense_output_hessian(net, x, moved)).abs().amax(-1)
+    bound = 2 * net.remainder_bound(params, x, 1.0)  # = β R² / √m at R = 1, i.e. β/√m
+    assert bool((norm_moved <= bound).all())

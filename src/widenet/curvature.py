@@ -640,3 +640,23 @@ class AssemblyModel(torch.nn.Module):
         (For vᵢ = ±1 this is Theorem 1's βR²/(2s(m)); Gaussian vᵢ carry max|vᵢ| as in Appendix A.)"""
         beta = (self.v.abs() * self.smoothness_on_ball(params, x, radius)).amax(-1)
         return beta * radius**2 / (2 * math.sqrt(self.m))
+
+    def top_eigenpair(self, params: Params, x: Tensor) -> tuple[Tensor, Params]:
+        """The eigenvalue of largest |λ| of ∇²_θ f(θ; x_n) and its unit eigenvector, exactly: (…, n) and a
+        parameter dict with (…, n) leading dimensions. H = s⁻¹ Σ vᵢ H_gᵢ is block-diagonal by sub-model and
+        by hidden unit j, each block k^(−1/2)[[a σ″ x xᵀ, σ′ x], [σ′ xᵀ, 0]] acting on span(x/|x|, e_a) as
+        [[A, B], [B, 0]] with A = aσ″s²/√k, B = σ′s/√k: λ = (A ± √(A² + 4B²))/2, eigenvector ∝ (B, λ − A)."""
+        s = x.norm(dim=-1)[:, None, None]  # (n, 1, 1)
+        pre = torch.einsum("...mkd,nd->...nmk", params["inner"], x)
+        d1, d2 = _sigma_derivatives(activations.get("tanh"), pre.reshape(-1))
+        a_coef = params["outer"].unsqueeze(-3) * d2.reshape(pre.shape) * s * s / math.sqrt(self.k)
+        b_coef = d1.reshape(pre.shape) * s / math.sqrt(self.k)
+        lam = 0.5 * (a_coef + torch.where(a_coef >= 0, 1.0, -1.0) * torch.sqrt(a_coef**2 + 4 * b_coef**2))
+        scaled = (self.v[:, None] * lam / math.sqrt(self.m)).flatten(-2)  # (…, n, m·k)
+        best = scaled.abs().argmax(-1, keepdim=True)
+        mask = torch.zeros_like(scaled).scatter_(-1, best, 1.0).reshape(pre.shape)
+        p, q = b_coef, lam - a_coef
+        norm = torch.sqrt(p * p + q * q)
+        direction = {"inner": (mask * p / norm).unsqueeze(-1) * (x / s[..., 0])[:, None, None, :],
+                     "outer": mask * q / norm}
+        return scaled.gather(-1, best)[..., 0], direction

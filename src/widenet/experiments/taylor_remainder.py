@@ -36,6 +36,15 @@ def _build(cell: Cell, in_dim: int):
     return net, net.outputs, params
 
 
+def _worst_direction(cell: Cell, net, params, x):
+    """Top eigenpair of every output Hessian: exact neuron blocks for assembly models, Lanczos for networks."""
+    if isinstance(net, curvature.AssemblyModel):
+        return net.top_eigenpair(params, x)
+    eig = curvature.output_hessian_eigenpairs(net, x, params=params, vectors=True, tol=cell.params["tol"],
+                                              generator=cell.generator("lanczos"))
+    return eig.values[..., 0], curvature.as_params(net, eig.vectors[..., 0, :])
+
+
 def _random_directions(params, n: int, gen) -> dict:
     """n unit directions per network (seed, n, …), Gaussian then normalized over all parameters."""
     raw = {k: torch.randn(v.shape[0], n, *v.shape[1:], generator=gen, dtype=v.dtype, device=v.device) for k, v in params.items()}
@@ -57,9 +66,7 @@ def taylor_remainder(cell: Cell) -> xr.Dataset:
     random_dirs = _random_directions(params, p["n_directions"], cell.generator("directions"))
     expand = {k: v.unsqueeze(1).expand_as(random_dirs[k]).contiguous() for k, v in params.items()}  # (seed, direction, …)
     rand = torch.stack([curvature.taylor_remainder(lambda q: outputs(q, x), expand, random_dirs, r) for r in radii], -1)
-    eig = curvature.output_hessian_eigenpairs(net, x, params=params, vectors=True, tol=p["tol"],
-                                              generator=cell.generator("lanczos"))
-    top = curvature.as_params(net, eig.vectors[..., 0, :])  # (seed, input, …): one direction per input
+    top_value, top = _worst_direction(cell, net, params, x)  # (seed, input, …): one direction per input
     at_inputs = {k: v.unsqueeze(1).expand(-1, x.shape[0], *v.shape[1:]).contiguous() for k, v in params.items()}
     worst = torch.stack([curvature.taylor_remainder(_per_input(outputs, x), at_inputs, top, r) for r in radii], -1)
     dims = ("seed", "input", "radius")
@@ -68,8 +75,8 @@ def taylor_remainder(cell: Cell) -> xr.Dataset:
                              {"long_name": "|f(θ₀+RΔ) − f(θ₀) − R∇f·Δ|, random unit Δ", "units": "1"}),
         "remainder_worst": (dims, worst.abs().cpu().numpy(),
                             {"long_name": "|remainder| along the top Hessian eigenvector", "units": "1"}),
-        "hessian_top": (("seed", "input"), eig.values[..., 0].abs().cpu().numpy(),
-                        {"long_name": "‖∇²_θ f(θ₀; x)‖₂ (Lanczos)", "units": "1"}),
+        "hessian_top": (("seed", "input"), top_value.abs().cpu().numpy(),
+                        {"long_name": "‖∇²_θ f(θ₀; x)‖₂ (Lanczos; exact blocks for assembly models)", "units": "1"}),
         "n_parameters": ((), n_params, {"long_name": "number of parameters P", "units": "1"}),
     }
     data.update(_assembly_checks(net, params, x, random_dirs, radii, rand))

@@ -15,16 +15,16 @@ Y_LABEL = "κ₄/K²  (±2 bootstrap SE)"
 def plot(ds):
     """κ₄/K² vs L/N for all (N, L) with bootstrap error bars: (a) relu with 5L/N, the exact finite-N
     law and its fixed-L/N limit; (b) relu at small L/N with the fitted slope; (c) tanh."""
-    r_max = store.config_of(ds)["settings"]["fit_max_ratio"]
+    fit_max_ratio = store.config_of(ds)["settings"]["fit_max_ratio"]
     acts = list(ds.activation.values)
     fig, axes = style.figure(2 * ("relu" in acts) + len(acts) - ("relu" in acts),
                              title="A8 fourth-cumulant — κ₄/K² grows like depth/width (Hanin Theorem 3.4.1)")
     colors = style.colors_by(ds.width.values)
     if "relu" in acts:
         _relu_all(axes.pop(0), ds, colors)
-        _relu_small_ratio(axes.pop(0), ds, colors, r_max)
+        _relu_small_ratio(axes.pop(0), ds, colors, fit_max_ratio)
     for letter, ax, act in zip("cd" if "relu" in acts else "abc", axes, [a for a in acts if a != "relu"]):
-        _other_activation(ax, ds, act, colors, letter, r_max)
+        _other_activation(ax, ds, act, colors, letter, fit_max_ratio)
     return fig
 
 
@@ -58,20 +58,20 @@ def _relu_all(ax, ds, colors) -> None:
     style.panel_title(ax, "a", "relu, C_W = 2: all (N, L)")
 
 
-def _relu_small_ratio(ax, ds, colors, r_max: float) -> None:
-    small = ds.depth_over_width <= 2 * r_max + 1e-12
+def _relu_small_ratio(ax, ds, colors, fit_max_ratio: float) -> None:
+    small = ds.depth_over_width <= 2 * fit_max_ratio + 1e-12
     for width in ds.width.values:
         sel = ds.sel(activation="relu", width=width).where(small.sel(width=width), drop=True)
         if sel.sizes["depth"]:
             ax.errorbar(sel.depth_over_width, sel.kappa4_ratio, yerr=2 * sel.kappa4_ratio_se, fmt="o", ms=5, capsize=2,
                         color=colors[width], label=f"N = {int(width)}")
-    x = np.linspace(0, 2 * r_max * 1.05, 50)
+    x = np.linspace(0, 2 * fit_max_ratio * 1.05, 50)
     slope, se = float(ds.fit_slope.sel(activation="relu")), float(ds.fit_slope_se.sel(activation="relu"))
     ax.fill_between(x, (slope - 2 * se) * x, (slope + 2 * se) * x, color="C1", alpha=0.2, linewidth=0)
-    ax.plot(x, slope * x, color="C1", label=f"fit through 0 (L/N ≤ {r_max:g}): {slope:.2f}·L/N")
+    ax.plot(x, slope * x, color="C1", label=f"fit through 0 (L/N ≤ {fit_max_ratio:g}): {slope:.2f}·L/N")
     ax.plot(x, 5 * x, **style.THEORY, label="5L/N")
-    ax.axvspan(0, r_max, color="0.9", zorder=0)
-    ax.set_xlim(0, 2 * r_max * 1.05)
+    ax.axvspan(0, fit_max_ratio, color="0.9", zorder=0)
+    ax.set_xlim(0, 2 * fit_max_ratio * 1.05)
     ax.set_ylim(bottom=min(0.0, float(ds.kappa4_ratio.sel(activation="relu").min())))
     style.axis_labels(ax, "L/N", Y_LABEL)
     ax.legend(fontsize="x-small", loc="upper left")
@@ -81,14 +81,14 @@ def _relu_small_ratio(ax, ds, colors, r_max: float) -> None:
     style.panel_title(ax, "b", "relu at small L/N: slope 5")
 
 
-def _other_activation(ax, ds, act, colors, letter: str, r_max: float) -> None:
+def _other_activation(ax, ds, act, colors, letter: str, fit_max_ratio: float) -> None:
     _points(ax, ds, act, colors)
     _at_every_cell(ax, ds, ds.kappa4_ratio_leading.sel(activation=act), "leading order of eq. 3.4.1 at each (N, L)")
     ax.axhline(0, color="0.8", linewidth=0.8)
     _ratio_axis(ax)
     style.axis_labels(ax, "L/N", Y_LABEL)
     ax.legend(fontsize="x-small", loc="upper left")
-    fmt = f"slope at L/N ≤ {r_max:g}" + ": {measured:.2f} (leading order {theory:.2f} ± {tolerance:.2f})"
+    fmt = f"slope at L/N ≤ {fit_max_ratio:g}" + ": {measured:.2f} (leading order {theory:.2f} ± {tolerance:.2f})"
     style.annotate(ax, style.law_text(ds, f"{act}_slope_small_ratio", fmt), loc="lower right")
     style.panel_title(ax, letter, f"{act}, C_W = {2.0 if act == 'relu' else 1.0:g}")
 

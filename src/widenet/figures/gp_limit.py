@@ -87,9 +87,9 @@ def _kurtosis(ax, ds, act, letter: str, n_networks: int) -> None:
     colors = style.colors_by(ds.depth.values)
     for depth in ds.depth.values:
         sel = dict(activation=act, depth=depth)
-        kurt = ds.excess_kurtosis.sel(sel).mean("input")
-        kse = np.sqrt((ds.excess_kurtosis_se.sel(sel) ** 2).mean("input"))  # the inputs share networks
-        ax.errorbar(width, kurt, yerr=2 * kse, capsize=2, color=colors[depth], marker=_series_style(ds, act, depth)["marker"],
+        kurtosis = ds.excess_kurtosis.sel(sel).mean("input")
+        kurtosis_se = np.sqrt((ds.excess_kurtosis_se.sel(sel) ** 2).mean("input"))  # the inputs share networks
+        ax.errorbar(width, kurtosis, yerr=2 * kurtosis_se, capsize=2, color=colors[depth], marker=_series_style(ds, act, depth)["marker"],
                     ms=4, linestyle="none", label=f"L = {int(depth)}")
         ax.plot(width, ds.excess_kurtosis_theory.sel(sel), color=colors[depth], linestyle="--", linewidth=1.2)
     theory = "exact 3((1 + 5/N)^L − 1)" if act == "relu" else "leading order 3κ₄/K² (eq. 3.4.1)"

@@ -26,18 +26,18 @@ def _series(ax, ds, var, colors, *, cases=None, sel=None, x="width", **kw):
     for case in cases if cases is not None else ds.case.values:
         for j, act in enumerate(ds.activation.values):
             curve = ds[var].sel(dict(sel or {}, case=case, activation=act)).dropna(x)
-            st = ACT_STYLE[j % 2]
-            ax.plot(curve[x], curve, color=colors[case], marker=st["marker"], linestyle=st["linestyle"],
-                    mfc=st["mfc"] or colors[case], ms=4, lw=1.2, **kw)
+            look = ACT_STYLE[j % 2]
+            ax.plot(curve[x], curve, color=colors[case], marker=look["marker"], linestyle=look["linestyle"],
+                    mfc=look["mfc"] or colors[case], ms=4, lw=1.2, **kw)
 
 
 def _series_handles(ds, colors):
     """Legend entries shared by all panels: colour = case, marker/line style = activation."""
     handles = [Line2D([], [], color=colors[c], lw=2, label=CASE_LABEL.get(c, c)) for c in ds.case.values]
     for j, act in enumerate(ds.activation.values):
-        st = ACT_STYLE[j % 2]
-        handles.append(Line2D([], [], color="0.3", marker=st["marker"], linestyle=st["linestyle"],
-                              mfc=st["mfc"] or "0.3", label=f"σ = {act}"))
+        look = ACT_STYLE[j % 2]
+        handles.append(Line2D([], [], color="0.3", marker=look["marker"], linestyle=look["linestyle"],
+                              mfc=look["mfc"] or "0.3", label=f"σ = {act}"))
     return handles
 
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from helpers import run_experiment
+from helpers import ROOT, run_experiment
 from widenet import laws, store
 from widenet.experiments.pz_figure_11_3 import init_std
 from widenet.figures import style
@@ -100,3 +100,29 @@ def test_linearization_reduced(workdir):
     input_share = move.sel(layer="input") / move.sel(layer="readout")
     assert laws.loglog_slope(input_share.width, input_share.sel(activation="erf"))[0] == pytest.approx(-0.5, abs=0.2)
     _render("linearization", ds, workdir)
+
+
+def test_training_checkpoints_are_a_rule_input(workdir, workflow):
+    """The `train` stage writes checkpoints that load back into the same MLP and parameters; the DAG
+    runs one `train` job per cell of an experiment that names a train function, before its `cell` job."""
+    import torch
+
+    from widenet import cells, config, datasets, models, training
+
+    cfg = config.compose(["experiment.hessian-scaling.grid.width=[16]", "experiment.hessian-scaling.grid.depth=[1]",
+                          "experiment.hessian-scaling.grid.activation=[tanh]"], conf_dir=ROOT / "conf")
+    (key, cell_cfg), = config.cells(cfg, "hessian-scaling").items()
+    name = cell_cfg["params"]["dataset"]
+    data = store.write(datasets.make(name, cfg["datasets"][name]), workdir / f"{name}.nc")
+    ds = cells.run_cell(cell_cfg, device="cpu", datasets={name: data}, stage="train")
+    model, params, steps = training.load_checkpoints(store.read(store.write(ds, workdir / "checkpoints.nc")))
+    assert steps[0] == 0 and steps[-1] == cell_cfg["params"]["train_steps"]
+    assert params["weight0"].shape == (cell_cfg["params"]["n_seeds"], len(steps), 16, 10)
+    x = torch.as_tensor(store.read(data).x.values)
+    recorded = torch.as_tensor(ds.checkpoint_outputs.values).squeeze()  # (seed, checkpoint_step, sample)
+    assert torch.allclose(models.outputs(model, params, x), recorded, atol=1e-12)
+    with pytest.raises(ValueError, match="stage"):
+        cells.run_cell(config.cells(cfg, "implicit-bias")["n_features-64"], device="cpu", stage="train")
+    planned = workflow.scheduled_outputs(overrides=["experiments=[hessian-scaling]", *[
+        f"experiment.hessian-scaling.grid.{k}={v}" for k, v in (("width", "[16]"), ("depth", "[1]"), ("activation", "[tanh]"))]])
+    assert f"data/hessian-scaling/checkpoints/{key}.nc" in planned and f"data/hessian-scaling/cells/{key}.nc" in planned

@@ -40,9 +40,9 @@ class Workflow:
             raise AssertionError(f"snakemake failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
         return proc
 
-    def dry_run_jobs(self, overrides: list[str] = ()) -> dict[str, int]:
+    def dry_run_jobs(self, overrides: list[str] = (), extra: tuple[str, ...] = ()) -> dict[str, int]:
         """Jobs a dry run would schedule, counted per rule ({} when nothing is to be done)."""
-        proc = self.run("-n", "--quiet", "rules", overrides=overrides)
+        proc = self.run("-n", "--quiet", "rules", *extra, overrides=overrides)
         counts, in_table = {}, False
         for line in proc.stdout.splitlines():
             parts = line.split()

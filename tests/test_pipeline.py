@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+
 import pytest
 import xarray as xr
 
@@ -57,6 +60,9 @@ def test_stores_figures_and_caching(workflow):
     wider = TINY[:1] + ["experiment.sphere-projection.grid.p=[16,32,64]"] + TINY[2:]
     assert workflow.dry_run_jobs(wider) == {"cell": 1, "aggregate": 1, "figure": 1, "all": 1}
     assert [o for o in workflow.scheduled_outputs(wider) if "/cells/" in o] == ["data/sphere-projection/cells/p-32.nc"]
+    if importlib.util.find_spec("snakemake_executor_plugin_slurm"):  # and so it is under the SLURM profile
+        slurm = ("--workflow-profile", "profiles/slurm")
+        assert workflow.dry_run_jobs(wider, slurm) == {"cell": 1, "aggregate": 1, "figure": 1, "all": 1}
 
     # (b) changing only plotting code reruns only the figure rule
     plot_code = workflow.path / "src/widenet/figures/sphere_projection.py"
@@ -71,6 +77,14 @@ def test_stores_figures_and_caching(workflow):
     workflow.run(overrides=TINY)
     assert (figs / "sphere-projection.png").is_file()
     assert {p: p.stat().st_mtime_ns for p in data.rglob("*.nc")} == stamps
+
+
+def test_jobs_run_the_python_the_active_environment_resolves(workflow):
+    """`--sdm conda` puts the env first on PATH: no job names an interpreter by absolute path."""
+    proc = workflow.run("-n", "-p", overrides=TINY)
+    commands = [line for line in proc.stdout.splitlines() if "widenet.cli" in line]
+    assert len(commands) == 4, proc.stdout  # 2 cells, the aggregate and the figure
+    assert all(" python -m widenet.cli " in line and sys.executable not in line for line in commands), commands
 
 
 def test_report_caption_states_the_laws(workflow):

@@ -115,7 +115,8 @@ def run_cell(
         np.full([1] * len(cell.axes), wall), dims=list(cell.axes), attrs={"long_name": "cell compute time", "units": "s"}
     )
     ds.attrs = store.provenance(
-        experiment=exp.id, source=exp.source, config=cfg, device=str(cell.device), wall_time_s=wall
+        experiment=exp.id, source=exp.source, config=cfg, device=str(cell.device), wall_time_s=wall,
+        step=f"{'cell' if stage == 'compute' else stage} {cell.key}",
     )
     return ds
 
@@ -135,7 +136,8 @@ def aggregate(exp_cfg: dict, cell_paths: list[str | Path]) -> xr.Dataset:
         ds = exp.load("summarize")(ds, exp_cfg)
     compute_time = float(ds["cell_wall_time_s"].sum()) + time.perf_counter() - start
     ds.attrs = store.provenance(
-        experiment=exp.id, source=exp.source, config=exp_cfg, device=",".join(devices), wall_time_s=compute_time
+        experiment=exp.id, source=exp.source, config=exp_cfg, device=",".join(devices), wall_time_s=compute_time,
+        history=store.cells_history(parts),
     )
     ds.attrs["laws"] = "\n".join(law.text() for law in laws.read(ds))
     return ds

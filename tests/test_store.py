@@ -138,9 +138,9 @@ def test_aggregate_store_has_cf_attributes_and_a_history_line_per_step(nngp_stor
     attrs = nngp_store.attrs
     assert attrs["Conventions"] == "CF-1.11" and attrs["title"].startswith("nngp-depth: ")
     assert "Pleiss Figure 1" in attrs["references"] and attrs["source"].startswith("widenet ")
-    lines = attrs["history"].splitlines()
-    assert re.fullmatch(TIMESTAMP + r" widenet \S+: aggregate and fit laws on cpu", lines[-1])
-    assert all(re.match(TIMESTAMP, line) for line in lines)
+    cells_line, aggregate_line = attrs["history"].splitlines()  # one line per step: the cells, then the aggregate
+    assert re.fullmatch(TIMESTAMP + " to " + TIMESTAMP + r" widenet \S+: computed 2 cells on cpu", cells_line)
+    assert re.fullmatch(TIMESTAMP + r" widenet \S+: aggregate and fit laws on cpu", aggregate_line)
 
 
 def test_cells_history_summarises_the_cells_of_an_aggregate():

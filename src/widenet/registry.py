@@ -89,6 +89,14 @@ def figure_modules(module: str) -> list[str]:
     return seen
 
 
+# settings shared by the random-network ensembles of A7 gp-limit and A8 fourth-cumulant
+RANDOM_NETWORKS = {
+    "depths": axis(pos_int()),  # inner axis
+    "activations": axis(choice([a for a in ACTIVATIONS if a != "shaped_tanh"])),  # inner axis
+    "input_dim": {"type": "integer", "minimum": 2},  # d: first-layer variance C_W/d
+    "n_boot": {"type": "integer", "minimum": 2},  # bootstrap resamples
+}
+
 EXPERIMENTS: dict[str, Experiment] = {
     e.id: e
     for e in [
@@ -170,11 +178,8 @@ EXPERIMENTS: dict[str, Experiment] = {
             summarize="widenet.experiments.initialization:summarize_gp_limit",
             settings={
                 "n_networks": pos_int(),
-                "depths": axis(pos_int()),  # inner axis
-                "activations": axis(choice([a for a in ACTIVATIONS if a != "shaped_tanh"])),  # inner axis
+                **RANDOM_NETWORKS,
                 "angles_deg": {"type": "array", "items": number(), "minItems": 2},
-                "input_dim": {"type": "integer", "minimum": 2},
-                "n_boot": {"type": "integer", "minimum": 2},
                 "n_scatter": pos_int(),
                 "scatter_widths": int_list(),
             },
@@ -188,10 +193,7 @@ EXPERIMENTS: dict[str, Experiment] = {
             summarize="widenet.experiments.initialization:summarize_fourth_cumulant",
             settings={
                 "n_networks": {"type": "integer", "minimum": 2},
-                "depths": axis(pos_int()),  # inner axis
-                "activations": axis(choice([a for a in ACTIVATIONS if a != "shaped_tanh"])),  # inner axis
-                "input_dim": {"type": "integer", "minimum": 2},
-                "n_boot": {"type": "integer", "minimum": 2},
+                **RANDOM_NETWORKS,
                 "fit_max_ratio": number(0.0, exclusive=True),
             },
             grid={"width": axis(pos_int())},

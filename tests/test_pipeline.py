@@ -26,6 +26,8 @@ BAD_SNAKEMAKE = {
     "empty grid": ("experiment.sphere-projection.grid.p=[]", "experiment.sphere-projection.grid.p: empty grid"),
     "unknown profile": ("profile=gigantic", "unknown profile 'gigantic'; allowed: paper, quick"),
     "unknown experiment": ("experiments=[nope]", "experiments[0]: 'nope' is not allowed"),
+    "cell beyond cell_limits": ("experiment.ntk-convergence.grid.width=[1e9]",
+                                "cell depth-1__width-1000000000.0: estimated mem_mb 1.53e+14 MB exceeds cell_limits.mem_mb"),
 }
 
 

@@ -61,6 +61,11 @@ def test_a_figure_depends_on_its_own_module_and_style_only():
     for exp_id in ("sphere-projection", "deep-linear", "gp-limit", "fourth-cumulant"):  # once one family module
         assert figure_modules(EXPERIMENTS[exp_id].plot.split(":")[0]) == [
             f"widenet.figures.{exp_id.replace('-', '_')}", "widenet.figures.style"]
+    plot_modules = {exp.plot.split(":")[0]: exp.id for exp in EXPERIMENTS.values()}
+    assert len(plot_modules) == len(EXPERIMENTS), "two experiments share a plot module"
+    for module, exp_id in plot_modules.items():
+        others = set(figure_modules(module)[1:]) & set(plot_modules)
+        assert not others, f"{exp_id}'s figure would rerun when {others} changes"
 
 
 def test_a_missing_plot_module_is_named():

@@ -264,7 +264,7 @@ CURVATURE_EXPERIMENTS = [
         compute="widenet.experiments.hessian_scaling:hessian_scaling",
         summarize="widenet.experiments.hessian_scaling:summarize_hessian_scaling",
         plot="widenet.figures.hessian_scaling:plot",
-        train="widenet.experiments.training:train_checkpoints",  # the GD path: checkpoints are rule inputs
+        train="widenet.experiments.hessian_scaling:train",  # the GD path (training family's engine): checkpoints are rule inputs
         settings={
             "dataset": string(),
             "n_seeds": pos_int(),

@@ -8,6 +8,7 @@ them, so training runs once and only this measurement reruns when it changes).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -37,6 +38,27 @@ def _parameters(cell: Cell, model: MLP) -> tuple[dict[str, torch.Tensor], np.nda
     return {k: v.unsqueeze(1) for k, v in init.items()}, np.array([0])
 
 
+def _n_parameters(p: dict, in_dim: int) -> int:
+    dims = [in_dim] + [p["width"]] * p["depth"] + [1]
+    return sum(fan_out * (fan_in + 1) for fan_in, fan_out in zip(dims[:-1], dims[1:]))
+
+
+def _measured(cell: Cell) -> bool:
+    """Whether this cell's net is measured (at most ``max_parameters`` parameters)."""
+    return _n_parameters(cell.params, cell.dataset().x.shape[1]) <= cell.params["max_parameters"]
+
+
+def train(cell: Cell) -> xr.Dataset:
+    """The training family's checkpoints (``train_checkpoints``) for the nets this experiment measures;
+    a net it will not measure (``max_parameters``) is trained for one step only, so that no time goes
+    into checkpoints nobody reads."""
+    from widenet.experiments.training import train_checkpoints
+
+    if not _measured(cell):
+        cell = dataclasses.replace(cell, params={**cell.params, "train_steps": 1, "checkpoint_steps": [0]})
+    return train_checkpoints(cell)
+
+
 def _variable(values, dims, long_name, units="1"):
     return (dims, np.asarray(values), {"long_name": long_name, "units": units})
 
@@ -50,13 +72,16 @@ def hessian_scaling(cell: Cell) -> xr.Dataset:
     p = cell.params
     x = cell.tensor(cell.dataset().x.values)
     model = _model(cell, x.shape[1])
-    params, steps = _parameters(cell, model)
-    n_seeds, n_steps = next(iter(params.values())).shape[:2]
+    n_params = _n_parameters(p, x.shape[1])
+    if _measured(cell):
+        params, steps = _parameters(cell, model)
+    else:  # not measured: NaN at the configured checkpoint steps
+        params, steps = None, np.asarray(p["checkpoint_steps"] if "checkpoints" in cell.datasets else [0])
+    n_seeds, n_steps = p["n_seeds"], len(steps)
     shape, dims = (n_seeds, n_steps, x.shape[0]), ("seed", "step", "input")
-    n_params = sum(v.numel() for v in model.parameters())
     nan = torch.full(shape, math.nan)
     norm = grad = exact = nan
-    if n_params <= p["max_parameters"]:
+    if params is not None:
         flat = {k: v.flatten(0, 1) for k, v in params.items()}
         norm = curvature.output_hessian_norm(model, x, params=flat, method="lanczos", tol=p["tol"],
                                              generator=cell.generator("lanczos")).reshape(shape)

@@ -3,6 +3,8 @@
 #   snakemake --cores 2 --config 'overrides=["profile=paper"]'
 # Data flow: conf/ (Hydra) -> validated config -> cells -> data/<id>/cells/<cell>.nc
 #            -> data/<id>.nc (aggregate, fitted laws) -> figures/<id>.png/.pdf
+# Execution: locally each job is a fork of a warm worker (widenet.worker, no per-job imports);
+# profiles/slurm groups cells into sbatch jobs. After a crash: snakemake --unlock && snakemake --cores 2
 
 from snakemake.utils import min_version
 

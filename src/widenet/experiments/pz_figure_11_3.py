@@ -11,6 +11,7 @@ Before training, std Φ(x) = √(σ_w²·E[arctan²(N(0, σ_w²x² + σ_b²))] +
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 import torch
@@ -48,6 +49,8 @@ def pz_figure_11_3(cell: Cell) -> xr.Dataset:
     draws = model.sample_parameters(p["n_draws"], cell.generator("draws"))
     run = gradient_descent(model, x, y, lr=lr, steps=p["steps"], loss=p["loss"], params=draws, x_test=fine,
                            progress=lambda it: cell.progress(it, f"GD ({p['loss']})", total=p["steps"] + 1))
+    print("pz-figure-11-3: the book's literal loss Σ(Φ − y)² at h = 1/n on the same draws (expected to diverge):",
+          file=sys.stderr)
     literal = gradient_descent(model, x, y, lr=lr, steps=p["steps"], loss="sum", params=draws)
     # λ_max(K̂₀)/n per draw: < 1 is the stability condition of Σ(Φ − y)² with h = 1/n
     from widenet import tangents

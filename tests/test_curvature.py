@@ -213,3 +213,11 @@ def test_assembly_model_top_eigenpair_and_bound():
     norm_moved = torch.linalg.eigvalsh(curvature.dense_output_hessian(net, x, moved)).abs().amax(-1)
     bound = 2 * net.remainder_bound(params, x, 1.0)  # = β R² / √m at R = 1, i.e. β/√m
     assert bool((norm_moved <= bound).all())
+
+
+def test_relu_autograd_hessian_is_not_zero_only_its_sigma_second_term_is():
+    """Why relu is refused: autograd drops σ'' = δ but keeps the cross-layer terms (∂²f/∂v_i∂w_i = σ′(u_i)x/√m),
+    so "the output Hessian of relu is zero almost everywhere" is false; it just misses the kinks."""
+    model, x = _net(1, activation="relu", bias_std=0.0), _x()
+    norms = torch.linalg.eigvalsh(curvature.dense_output_hessian(model, x)).abs().amax(-1)
+    assert bool((norms > 0.1).all())

@@ -57,8 +57,8 @@ def implicit_bias(cell: Cell) -> xr.Dataset:
     a = random_features(x, p["n_features"], cell.generator("features"))
     s = torch.linalg.svdvals(a)
     h = p["lr_times_smax2"] / float(s[0] ** 2)
-    w0 = torch.cat([torch.zeros(1, a.shape[1]).to(a),
-                    p["init_std"] * torch.randn(p["n_random_inits"], a.shape[1], generator=cell.generator("init")).to(a)])
+    random_w0 = torch.randn(p["n_random_inits"], a.shape[1], generator=cell.generator("init"), dtype=a.dtype, device=a.device)
+    w0 = torch.cat([torch.zeros_like(random_w0[:1]), p["init_std"] * random_w0])
     run = _train(a, y, w0, h, p["steps"], p["record_every"])
     w = run.checkpoints["weight"][:, :, 0, :]  # (init, step, P)
     steps = run.checkpoint_steps

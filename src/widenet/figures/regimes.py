@@ -46,7 +46,7 @@ def _changes(ax, ds) -> None:
     text += "\n" + style.law_text(ds, "trained", "final/initial loss ≤ {measured:.0e}")
     style.annotate(ax, text, loc="upper right")
     low, high = ax.get_ylim()
-    ax.set_ylim(low / 15, high * 30)
+    ax.set_ylim(low / 15, high * 400)
     style.panel_title(ax, "a", "how far the first layer moves")
 
 

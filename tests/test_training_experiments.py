@@ -126,3 +126,17 @@ def test_training_checkpoints_are_a_rule_input(workdir, workflow):
     planned = workflow.scheduled_outputs(overrides=["experiments=[hessian-scaling]", *[
         f"experiment.hessian-scaling.grid.{k}={v}" for k, v in (("width", "[16]"), ("depth", "[1]"), ("activation", "[tanh]"))]])
     assert f"data/hessian-scaling/checkpoints/{key}.nc" in planned and f"data/hessian-scaling/cells/{key}.nc" in planned
+
+
+def test_unstable_step_is_reported_not_hidden(workdir):
+    """lr_ntk = 1 puts c·h·λ_max(K̂₀) near 3.7 at depth 1: the networks diverge, the cell goes on, the store
+    flags the first width as unstable, the stability and divergence laws fail, and the figure still renders."""
+    ds = run_experiment("linearization", workdir / "unstable", [
+        "experiment.linearization.grid.width=[64,128]", "experiment.linearization.grid.depth=[1]",
+        "experiment.linearization.settings.lr_ntk=1.0", "experiment.linearization.settings.activations=[erf]"])
+    assert bool(ds.unstable_at_first_width.sel(depth=1, init="ntk", activation="erf"))
+    assert not bool(ds.unstable_at_first_width.sel(depth=1, init="standard", activation="erf"))
+    assert bool(ds.diverged.sel(init="ntk").all()) and not bool(ds.diverged.sel(init="standard").any())
+    assert not laws.get(ds, "stable").ok and not laws.get(ds, "diverged").ok
+    assert not any(law.ok for law in laws.read(ds) if law.name.endswith("erf_L1") and not law.name.startswith("standard"))
+    _render("linearization", ds, workdir / "unstable")

@@ -147,25 +147,31 @@ def _slope_table(ds: xr.Dataset) -> xr.DataArray:
     return table.transpose("metric", "depth", "activation").assign_attrs(long_name="log-log slope against width (seed means)", units="1")
 
 
-def _depth_laws(slope: xr.DataArray, depth: int, act: str) -> list:
+def _depth_laws(ds: xr.Dataset, depth: int, act: str) -> list:
     """Laws for one (depth, activation). The linearization theorems (Lee et al. 2019; Petersen–Zech
     Thm 11.23) assume a smooth σ: for relu only the NTK change and the standard-init movement are laws,
-    the other relu slopes are drawn and stored (``slope``) but not tested."""
-    at = lambda metric: float(slope.sel(metric=metric, depth=depth, activation=act))  # noqa: E731
-    tag, where, smooth = f"{act}_L{depth}", f"{act}, depth {depth}", act != "relu"
+    the other relu slopes are drawn and stored (``slope``) but not tested. A law fitted on a network
+    that diverged is ✗."""
+    at = lambda metric: float(ds.slope.sel(metric=metric, depth=depth, activation=act))  # noqa: E731
+    bad = {init: bool(ds.diverged.sel(depth=depth, activation=act, init=init).any()) for init in ("ntk", "standard")}
+
+    def law(name, metric, theory, tol, text, init="ntk", holds=None):
+        return laws.Law(f"{name}_{act}_L{depth}", at(metric), theory, tol, f"{init}, {act}, depth {depth}: {text}",
+                        holds=False if bad[init] else holds)
+
+    smooth = act != "relu"
     found = [
-        laws.Law(f"ntk_change_{tag}", at("ntk_change"), -1.0 if smooth else -0.75, 0.2 if smooth else 0.25,
-                 f"ntk, {where}: slope of ‖K̂_T − K̂₀‖/‖K̂₀‖ (Dyer & Gur-Ari: −1 for smooth σ; theorems: ≤ −½)"),
-        laws.Law(f"standard_move_{tag}", at("standard_move"), -0.5, 0.1, f"standard, h ∝ 1/n, {where}: slope of ‖θ_T − θ₀‖ (Thm 11.23)"),
+        law("ntk_change", "ntk_change", -1.0 if smooth else -0.75, 0.2 if smooth else 0.25,
+            "slope of ‖K̂_T − K̂₀‖/‖K̂₀‖ (Dyer & Gur-Ari: −1 for smooth σ; theorems: ≤ −½)"),
+        law("standard_move", "standard_move", -0.5, 0.1, "h ∝ 1/n, slope of ‖θ_T − θ₀‖ (Thm 11.23)", init="standard"),
     ]
     if smooth:
         found += [
-            laws.Law(f"output_gap_{tag}", at("output_gap"), -0.5, 0.0, f"ntk, {where}: slope of sup|f − f_lin| on train inputs (≤ −½)",
-                     holds=at("output_gap") <= -0.4),
-            laws.Law(f"param_gap_{tag}", at("param_gap"), -0.5, 0.25, f"ntk, {where}: slope of sup‖θ_t − θ_t^lin‖"),
-            laws.Law(f"param_move_{tag}", at("param_move"), 0.0, 0.1, f"ntk, {where}: slope of ‖θ_T − θ₀‖ (O(1))"),
-            laws.Law(f"relative_move_{tag}", at("relative_move"), -0.5 if depth == 1 else -1.0, 0.1,
-                     f"ntk, {where}: slope of ‖θ_T − θ₀‖/‖θ₀‖ (‖θ₀‖ ∝ √n at depth 1, ∝ n deeper)"),
+            law("output_gap", "output_gap", -0.5, 0.0, "slope of sup|f − f_lin| on train inputs (≤ −½)", holds=at("output_gap") <= -0.4),
+            law("param_gap", "param_gap", -0.5, 0.25, "slope of sup‖θ_t − θ_t^lin‖"),
+            law("param_move", "param_move", 0.0, 0.1, "slope of ‖θ_T − θ₀‖ (O(1))"),
+            law("relative_move", "relative_move", -0.5 if depth == 1 else -1.0, 0.1,
+                "slope of ‖θ_T − θ₀‖/‖θ₀‖ (‖θ₀‖ ∝ √n at depth 1, ∝ n deeper)"),
         ]
     return found
 
@@ -184,7 +190,7 @@ def _layer_laws(ds: xr.Dataset) -> list:
 def summarize_linearization(ds: xr.Dataset, config: dict) -> xr.Dataset:
     ds["slope"] = _slope_table(ds)
     found = [law for depth in ds.depth.values for act in ds.activation.values
-             for law in _depth_laws(ds.slope, int(depth), str(act))] + _layer_laws(ds)
+             for law in _depth_laws(ds, int(depth), str(act))] + _layer_laws(ds)
     first = ds.stability.isel(width=0)
     ds["unstable_at_first_width"] = ((first >= 2).any("seed").transpose("depth", "init", "activation")
                                      .assign_attrs(long_name="c·h·λ_max(K̂₀) ≥ 2 for some network at the smallest width", units="1"))

@@ -119,5 +119,7 @@ def _layers(ax, ds) -> None:
     text += f"\nmax c·h·λ_max(K̂₀) = {stable.measured:.2f} ({'stable' if stable.ok else 'UNSTABLE ≥ 2'})"
     if bool(ds.unstable_at_first_width.any()):
         text += "\nunstable step at the first width!"
+    if bool(ds.diverged.any()):
+        text += f"\n{int(ds.diverged.sum())} of {ds.diverged.size} networks diverged: their laws are ✗"
     style.annotate(ax, text, loc="upper right")
     style.panel_title(ax, "f", "per-layer relative movement")

@@ -146,38 +146,60 @@ def _second_derivative(act: activations.Activation, z: Tensor) -> Tensor:
     return tf.vmap(tf.grad(tf.grad(act.fn)))(z.reshape(-1)).reshape(z.shape)
 
 
-def _mlp_output_hvp(model: MLP, params: Params, x: Tensor, v: Params, out: Params) -> None:
+@dataclass(frozen=True)
+class _MLPPoint:
+    """What every HVP at one parameter point shares (computed once per Lanczos run): layer inputs h_ℓ,
+    σ′(z_ℓ), σ″(z_ℓ), the back-propagated signals g_ℓ = ∂f/∂z_ℓ (g_{L+1} = 1) and u_ℓ = a_ℓ g_{ℓ+1}W_ℓ
+    (so that g_ℓ = σ′(z_ℓ) ⊙ u_ℓ); lists indexed by layer ℓ = 0 … L (entry 0 of the z-lists unused)."""
+
+    hs: list
+    slopes: list
+    curvatures: list
+    gs: list
+    us: list
+
+    @classmethod
+    def at(cls, model: MLP, params: Params, x: Tensor) -> "_MLPPoint":
+        zs, hs = models.forward(model, params, x)
+        slopes = [None] + [model.activation.derivative(z) for z in zs[:-1]]
+        curvatures = [None] + [_second_derivative(model.activation, z) for z in zs[:-1]]
+        gs, us = [None] * (model.depth + 2), [None] * (model.depth + 1)
+        gs[-1] = torch.ones_like(zs[-1])
+        for ell in range(model.depth, 0, -1):
+            us[ell] = model.multipliers(ell)[0] * (gs[ell + 1] @ params[f"weight{ell}"])
+            gs[ell] = slopes[ell] * us[ell]
+        return cls(hs, slopes, curvatures, gs, us)
+
+
+def _mlp_output_hvp(model: MLP, params: Params, point: _MLPPoint, v: Params, out: Params) -> None:
     """H_i v_i for every input row of an MLP in closed form, written into ``out``: Pearlmutter's
-    R-operator applied to ``models.forward``/``backward``. Forward tangents
-    dz_{ℓ+1} = a(dW_ℓ h_ℓ + W_ℓ dh_ℓ) + c·db_ℓ, dh_ℓ = σ′(z_ℓ)dz_ℓ; backward g_ℓ = σ′(z_ℓ)⊙a(g_{ℓ+1}W_ℓ)
-    and its tangent dg_ℓ = σ″(z_ℓ)dz_ℓ⊙a(g_{ℓ+1}W_ℓ) + σ′(z_ℓ)⊙a(dg_{ℓ+1}W_ℓ + g_{ℓ+1}dW_ℓ); then
-    (Hv)_{W_ℓ} = a(dg_{ℓ+1} h_ℓᵀ + g_{ℓ+1} dh_ℓᵀ), one batched matmul, and (Hv)_{b_ℓ} = c·dg_{ℓ+1}.
+    R-operator on ``models.forward``/``backward`` (the primal pass is ``point``, shared by all HVPs).
+    Forward tangents dz_{ℓ+1} = a(dW_ℓ h_ℓ + W_ℓ dh_ℓ) + c·db_ℓ, dh_ℓ = σ′(z_ℓ)dz_ℓ; backward tangents
+    dg_ℓ = σ″(z_ℓ)dz_ℓ⊙u_ℓ + σ′(z_ℓ)⊙a(dg_{ℓ+1}W_ℓ + g_{ℓ+1}dW_ℓ); then
+    (Hv)_{W_ℓ} = a(dg_{ℓ+1} h_ℓᵀ + g_{ℓ+1} dh_ℓᵀ) in one batched matmul and (Hv)_{b_ℓ} = c·dg_{ℓ+1}.
     ``v`` and ``out`` have a per-input dimension n before each parameter's shape (after any ensemble one)."""
-    zs, hs = models.forward(model, params, x)
-    dzs, dhs = [], [None]
+    hs = point.hs
+    dzs, dhs = [None], [None]  # dzs[ℓ] = dz_ℓ, dhs[ℓ] = dh_ℓ
     for ell in range(model.depth + 1):
         a, c = model.multipliers(ell)
         dz = torch.einsum("...noi,...ni->...no", v[f"weight{ell}"], hs[ell]).mul_(a).add_(v[f"bias{ell}"], alpha=c)
         if dhs[-1] is not None:
             dz.add_(dhs[-1] @ params[f"weight{ell}"].mT, alpha=a)
         dzs.append(dz)
-        if ell < model.depth:
-            dhs.append(model.activation.derivative(zs[ell]) * dz)
-    g, dg = torch.ones_like(zs[-1]), torch.zeros_like(dzs[-1])
+        dhs.append(point.slopes[ell + 1] * dz if ell < model.depth else None)
+    dg = torch.zeros_like(dzs[-1])
     for ell in range(model.depth, -1, -1):
         a, c = model.multipliers(ell)
+        g = point.gs[ell + 1].expand_as(dg)
         if dhs[ell] is None:
             left, right = (a * dg).unsqueeze(-1), hs[ell].unsqueeze(-2)
         else:
-            left, right = torch.stack([a * dg, a * g.expand_as(dg)], -1), torch.stack([hs[ell].expand_as(dhs[ell]), dhs[ell]], -2)
+            left, right = torch.stack([a * dg, a * g], -1), torch.stack([hs[ell].expand_as(dhs[ell]), dhs[ell]], -2)
         torch.matmul(left, right, out=out[f"weight{ell}"])
         torch.mul(dg, c, out=out[f"bias{ell}"])
         if ell > 0:
-            weight = params[f"weight{ell}"]
-            u = a * (g @ weight)
-            du = (dg @ weight).add_(torch.einsum("...no,...noi->...ni", g.expand_as(dg), v[f"weight{ell}"])).mul_(a)
-            slope = model.activation.derivative(zs[ell - 1])
-            g, dg = slope * u, _second_derivative(model.activation, zs[ell - 1]).mul_(dzs[ell - 1]).mul_(u).add_(slope * du)
+            du = (dg @ params[f"weight{ell}"]).add_(torch.einsum("...no,...noi->...ni", g, v[f"weight{ell}"])).mul_(a)
+            dg = (point.curvatures[ell] * dzs[ell]).mul_(point.us[ell]).add_(point.slopes[ell] * du)
 
 
 def _batched_output_hvp(model, layout, theta, x, ensemble: bool) -> Callable[[Tensor], Tensor]:
@@ -185,10 +207,11 @@ def _batched_output_hvp(model, layout, theta, x, ensemble: bool) -> Callable[[Te
     for ``MLP``, forward-over-reverse autograd for any other module."""
     if isinstance(model, MLP):
         params = layout.unflatten(theta)
+        point = _MLPPoint.at(model, params, x)
 
         def matvec(v: Tensor, out: Tensor | None = None) -> Tensor:
             out = torch.empty_like(v) if out is None else out
-            _mlp_output_hvp(model, params, x, layout.unflatten(v), layout.unflatten(out))
+            _mlp_output_hvp(model, params, point, layout.unflatten(v), layout.unflatten(out))
             return out
 
         matvec.accepts_out = True  # Lanczos recycles a retired vector as the output buffer

@@ -12,7 +12,8 @@ from widenet.figures import style
 def plot(ds):
     """One panel per model: |remainder| vs width for each R, random (solid) and worst (dashed) directions,
     the eq. 5 bound for assembly models (dotted); the m^(−1) and m^(−1/2) reference slopes."""
-    models = [str(m) for m in ds.model.values]
+    order = ["network-1", "network-2", "assembly-sign", "assembly-gaussian"]
+    models = sorted((str(m) for m in ds.model.values), key=order.index)
     fig, axes = style.figure(len(models), rows=1 if len(models) <= 3 else 2,
                              title="B6 taylor-remainder — |f(θ₀+Δ) − f(θ₀) − ∇f·Δ|, ‖Δ‖ = R (Liu–Zhu–Belkin §2, Thm 1)")
     for letter, ax, model in zip("abcd", axes, models):

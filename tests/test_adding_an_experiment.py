@@ -140,7 +140,9 @@ def test_a_profile_file_entry_still_counts_for_an_experiment_without_a_defaults_
 
     conf = shutil.copytree(ROOT / "conf", tmp_path / "conf")
     quick = conf / "profile" / "quick.yaml"
-    quick.write_text(quick.read_text() + "  deep-linear:\n    settings:\n      n_networks: 123\n")
+    text = quick.read_text()
+    text += ("" if "\nexperiment:" in text else "experiment:\n") + "  deep-linear:\n    settings:\n      n_networks: 123\n"
+    quick.write_text(text)
     assert config.compose([], conf_dir=conf)["experiment"]["deep-linear"]["settings"]["n_networks"] == 123
     own = conf / "experiment" / "deep-linear.yaml"
     own.write_text(own.read_text().replace("  quick:\n", "  quick:\n    settings: {n_networks: 456}\n"))

@@ -37,7 +37,7 @@ PRELOAD = ("numpy", "xarray", "netCDF4", "yaml", "widenet.store")  # what every 
 COMMAND_MODULES = {  # imported by the worker at the first job of each kind
     "cell": ("torch", "widenet.cells"),
     "aggregate": ("torch", "widenet.cells"),
-    "plot": ("matplotlib.pyplot", "widenet.figures.style"),
+    "plot": ("widenet.figures.style",),  # matplotlib (Figure, no pyplot), scipy.stats through widenet.laws
     "dataset": ("torch", "widenet.datasets"),
 }
 

@@ -129,6 +129,8 @@ def _experiment_of(argv: list[str]) -> str | None:
         return argv[argv.index("--experiment") + 1]
     if argv[0] == "cell" and "--config" in argv[:-1]:
         return json.loads(argv[argv.index("--config") + 1]).get("experiment")
+    if argv[0] == "plot" and len(argv) > 1:
+        return Path(argv[1]).stem  # data/<id>.nc
     return None
 
 
@@ -142,7 +144,7 @@ def _warm(argv: list[str]) -> None:
     names = list(COMMAND_MODULES.get(argv[0], ()))
     experiment = EXPERIMENTS.get(_experiment_of(argv))
     if experiment is not None:
-        names.append(experiment.compute.split(":")[0])
+        names.append((experiment.plot if argv[0] == "plot" else experiment.compute).split(":")[0])
     for name in names:
         try:
             importlib.import_module(name)

@@ -221,3 +221,19 @@ def test_relu_autograd_hessian_is_not_zero_only_its_sigma_second_term_is():
     model, x = _net(1, activation="relu", bias_std=0.0), _x()
     norms = torch.linalg.eigvalsh(curvature.dense_output_hessian(model, x)).abs().amax(-1)
     assert bool((norms > 0.1).all())
+
+
+def test_taylor_remainder_is_exact_on_a_quadratic_and_matches_closed_form_jvp():
+    a = torch.randn(4, 4, dtype=F64, generator=torch.Generator().manual_seed(12))
+    a = a + a.T
+    theta, delta = {"w": torch.randn(3, 4, dtype=F64)}, {"w": torch.randn(3, 4, dtype=F64)}
+    quad = lambda p: 0.5 * torch.einsum("...i,ij,...j->...", p["w"], a, p["w"]) + p["w"].sum(-1)  # noqa: E731
+    expected = 0.5 * 4.0 * torch.einsum("...i,ij,...j->...", delta["w"], a, delta["w"])
+    torch.testing.assert_close(curvature.taylor_remainder(quad, theta, delta, 2.0), expected, rtol=1e-12, atol=1e-12)
+    model, x = _net(2), _x()
+    params = model.sample_parameters(2, generator=torch.Generator().manual_seed(13))
+    direction = {k: torch.randn_like(v) for k, v in params.items()}
+    value, slope = curvature.models.jvp(model, params, x, direction)
+    moved = curvature.models.outputs(model, {k: params[k] + 0.5 * direction[k] for k in params}, x)
+    torch.testing.assert_close(curvature.taylor_remainder(lambda p: curvature.models.outputs(model, p, x), params, direction, 0.5),
+                               moved - value - 0.5 * slope, rtol=1e-10, atol=1e-13)

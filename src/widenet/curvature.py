@@ -614,10 +614,22 @@ def as_params(model: torch.nn.Module, flat: Tensor) -> Params:
 def taylor_remainder(fn: Callable[[Params], Tensor], params: Params, direction: Params, radius: float) -> Tensor:
     """f(θ + RΔ) − f(θ) − R·∇f(θ)·Δ: the remainder of the first-order Taylor model (eq. 1), i.e. the
     quadratic term ½R²ΔᵀH(ξ)Δ for some ξ on the segment. ``fn`` maps a parameter dict (leading dims
-    allowed, e.g. networks × directions) to outputs; the gradient term is a jvp (no Jacobian stored)."""
-    value, slope = tf.jvp(fn, (params,), (direction,))
+    allowed, e.g. networks × directions) to outputs; the gradient term is a Jacobian-vector product (no Jacobian stored)."""
+    value, slope = _jvp(fn, params, direction)
     moved = fn({k: params[k] + radius * direction[k] for k in params})
     return moved - value - radius * slope
+
+
+def _jvp(fn: Callable[[Params], Tensor], params: Params, direction: Params) -> tuple[Tensor, Tensor]:
+    """(f(θ), J(θ)·Δ) by the double-vjp trick on plain autograd: JΔ = ∂⟨Jᵀu, Δ⟩/∂u. (torch.func.jvp and
+    forward-mode AD import ~2.5 s of machinery on first use in every job process.)"""
+    with torch.enable_grad():
+        theta = {k: v.detach().requires_grad_(True) for k, v in params.items()}
+        out = fn(theta)
+        u = torch.zeros_like(out, requires_grad=True)
+        grads = torch.autograd.grad(out, list(theta.values()), u, create_graph=True)
+        (slope,) = torch.autograd.grad(sum((g * direction[k]).sum() for g, k in zip(grads, theta)), u)
+    return out.detach(), slope
 
 
 class AssemblyModel(torch.nn.Module):

@@ -64,10 +64,10 @@ def taylor_remainder(cell: Cell) -> xr.Dataset:
     radii = [float(r) for r in p["radii"]]
     n_params = sum(v.numel() for v in net.parameters())
     random_dirs = _random_directions(params, p["n_directions"], cell.generator("directions"))
-    expand = {k: v.unsqueeze(1).expand_as(random_dirs[k]).contiguous() for k, v in params.items()}  # (seed, direction, …)
+    expand = {k: v.unsqueeze(1).expand_as(random_dirs[k]) for k, v in params.items()}  # (seed, direction, …)
     rand = torch.stack([curvature.taylor_remainder(lambda q: outputs(q, x), expand, random_dirs, r) for r in radii], -1)
     top_value, top = _worst_direction(cell, net, params, x)  # (seed, input, …): one direction per input
-    at_inputs = {k: v.unsqueeze(1).expand(-1, x.shape[0], *v.shape[1:]).contiguous() for k, v in params.items()}
+    at_inputs = {k: v.unsqueeze(1).expand(-1, x.shape[0], *v.shape[1:]) for k, v in params.items()}
     worst = torch.stack([curvature.taylor_remainder(_per_input(outputs, x), at_inputs, top, r) for r in radii], -1)
     dims = ("seed", "input", "radius")
     data = {
@@ -100,7 +100,7 @@ def _assembly_checks(net, params, x, directions, radii, remainders) -> dict:
         shape = (next(iter(params.values())).shape[0], x.shape[0], len(radii))
         return {"bound": (dims, np.full(shape, math.nan), BOUND), "identity_error": ((), math.nan, IDENTITY)}
     bound = torch.stack([net.remainder_bound(params, x, r) for r in radii], -1)
-    expand = {k: v.unsqueeze(1).expand_as(directions[k]).contiguous() for k, v in params.items()}
+    expand = {k: v.unsqueeze(1).expand_as(directions[k]) for k, v in params.items()}
     parts = torch.stack([curvature.taylor_remainder(lambda q: net.submodels(q, x), expand, directions, r) for r in radii], -1)
     assembled = torch.einsum("sdnmr,m->sdnr", parts, net.v) / math.sqrt(net.m)  # s⁻¹ Σ vᵢ rᵢ(Δᵢ)
     return {"bound": (dims, bound.cpu().numpy(), BOUND),

@@ -35,10 +35,9 @@ def _panel(ax, ds, model: str, letter: str) -> None:
     if model.startswith("assembly"):
         ax.plot([], [], "k:", linewidth=2, label="eq. 5 bound (β on the ball)")
     unit = ds.radius.values[np.argmin(abs(ds.radius.values - 1.0))]
-    for slope, source in ((-1.0, ds.random_mean), (-0.5, ds.worst_mean)):
+    for slope, source, dash, text in ((-1.0, ds.random_mean, "-.", "m^(−1)"), (-0.5, ds.worst_mean, (0, (1, 1)), "m^(−1/2)")):
         start = float(source.sel(model=model, radius=unit)[0]) * 0.5
-        ax.plot(width, start * (width / width[0]) ** slope, color="0.5", linewidth=1, linestyle="-.")
-        ax.text(width[-1], start * (width[-1] / width[0]) ** slope * 0.75, f"m^({slope:g})", fontsize="x-small", ha="right", va="top", color="0.4")
+        ax.plot(width, start * (width / width[0]) ** slope, color="0.45", linewidth=1.2, linestyle=dash, label=f"reference ∝ {text}")
     style.axis_labels(ax, "width m (hidden units / sub-models)", "|quadratic Taylor term|", xlog=2, ylog=True)
     low, high = ax.get_ylim()
     ax.set_ylim(low / (high / low) ** 0.4, high * (high / low) ** 0.6)  # room for the legend below, the note above

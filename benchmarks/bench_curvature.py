@@ -18,16 +18,17 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 from torch import func as tf
 
 from widenet import curvature, models
+from widenet.curvature import _common, output
 from widenet.datasets import unit_sphere
 from widenet.models import MLP
 
 
 def _eigsh_norms(model, x, tol):
     """ARPACK's Lanczos (``eigsh``, k=1, largest magnitude) per input on the same HVPs as ``lanczos``."""
-    layout, theta, _ = curvature._parameters(model, None)
+    layout, theta, _ = _common._parameters(model, None)
     out = []
     for i in range(x.shape[0]):
-        hvp = curvature._batched_output_hvp(model, layout, theta, x[i : i + 1], False)
+        hvp = output._batched_output_hvp(model, layout, theta, x[i : i + 1], False)
         op = LinearOperator((layout.size, layout.size), dtype=np.float64,
                             matvec=lambda v, hvp=hvp: hvp(torch.from_numpy(np.ravel(v))[None])[0].numpy())
         out.append(abs(eigsh(op, k=1, which="LM", tol=tol, return_eigenvectors=False)[0]))
@@ -56,11 +57,11 @@ def main() -> None:
     print(f"lanczos: {t_lanczos:.2f} s, max rel err {float(((lanczos - ref).abs() / ref).max()):.1e}")
     print(f"eigsh  : {t_arpack:.2f} s, max rel err {float(((arpack - ref).abs() / ref).max()):.1e}")
     print(f"ratio lanczos / eigsh = {t_lanczos / t_arpack:.2f}")
-    layout, theta, _ = curvature._parameters(model, None)
-    f = curvature._scalar_output(model, layout)
+    layout, theta, _ = _common._parameters(model, None)
+    f = _common._scalar_output(model, layout)
     for n in (8, 1):
         grads = tf.vmap(tf.grad(f), in_dims=(None, 0))
-        hvp = curvature._batched_output_hvp(model, layout, theta, x[:n], False)
+        hvp = output._batched_output_hvp(model, layout, theta, x[:n], False)
         v = torch.randn(n, layout.size, dtype=torch.float64, generator=gen)
         out = torch.empty_like(v)
         grads(theta, x[:n]), hvp(v, out=out)  # warm-up

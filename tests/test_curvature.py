@@ -8,7 +8,8 @@ import pytest
 import torch
 from torch import func as tf
 
-from widenet import curvature
+from widenet import activations, curvature, models
+from widenet.curvature import _common
 from widenet.models import MLP
 
 F64 = torch.float64
@@ -112,8 +113,8 @@ def test_expected_single_layer_norm_matches_monte_carlo(activation):
     gen = torch.Generator().manual_seed(6)
     u = math.sqrt(s2) * torch.randn(draws, m, dtype=F64, generator=gen)
     v = torch.randn(draws, m, dtype=F64, generator=gen)
-    d1, d2 = curvature._sigma_derivatives(curvature.activations.get(activation), u.reshape(-1))
-    maxima = curvature._block_top(v, d1.reshape(u.shape), d2.reshape(u.shape), torch.tensor(s2)).amax(-1) / math.sqrt(m)
+    d1, d2 = _common._sigma_derivatives(activations.get(activation), u.reshape(-1))
+    maxima = _common._block_top(v, d1.reshape(u.shape), d2.reshape(u.shape), torch.tensor(s2)).amax(-1) / math.sqrt(m)
     law = curvature.expected_single_layer_hessian_norm([m], activation, s2=s2)[0]
     se = float(maxima.std()) / math.sqrt(draws)
     assert abs(float(maxima.mean()) - law) < 4 * se
@@ -124,7 +125,7 @@ def test_gradient_gram_matches_autograd_and_layer_one_is_orthogonal():
                    generator=torch.Generator().manual_seed(7)), _x()
     own = {n: p.detach() for n, p in model.named_parameters()}
     for layer in (1, 2, 3):
-        jac = tf.jacrev(lambda p: curvature.models.forward(model, p, x)[0][layer - 1])(own)  # (n, m, param…)
+        jac = tf.jacrev(lambda p: models.forward(model, p, x)[0][layer - 1])(own)  # (n, m, param…)
         flat = torch.cat([j.reshape(*j.shape[:2], -1) for j in jac.values()], -1)
         gram = torch.einsum("nip,njp->nij", flat, flat)
         torch.testing.assert_close(curvature.neuron_gradient_gram(model, x, layer), gram, rtol=1e-12, atol=1e-14)
@@ -143,7 +144,7 @@ def _loss_setup():
     model, x = _net(2, width=5), _x(6)
     y = torch.randn(6, dtype=F64, generator=torch.Generator().manual_seed(9))
     loss = torch.nn.functional.mse_loss
-    layout = curvature._Layout.of(model)
+    layout = _common._Layout.of(model)
     theta = layout.flatten(dict(model.named_parameters()))[0]
     dense = tf.hessian(lambda t: loss(tf.functional_call(model, layout.unflatten(t), (x,)), y))(theta)
     return model, x, y, loss, dense
@@ -159,7 +160,7 @@ def test_loss_hessian_top_eigenvalues_trace_and_density_match_dense():
     density = curvature.loss_hessian_density(model, x, y, loss, n_probes=3, n_iter=12)
     torch.testing.assert_close(density.weights.sum(-1), torch.ones(3, dtype=F64))
     # Gauss quadrature is exact for polynomials of degree < 2m: Σ w θ^p = vᵀHᵖv for p ≤ 2m − 1
-    v = curvature._start_vector((3, dense.shape[0]), dense, None)
+    v = _common._start_vector((3, dense.shape[0]), dense, None)
     v = v / v.norm(dim=-1, keepdim=True)
     for p in range(0, 23, 2):
         exact = torch.einsum("sp,pq,sq->s", v, torch.linalg.matrix_power(dense, p), v)
@@ -233,7 +234,7 @@ def test_taylor_remainder_is_exact_on_a_quadratic_and_matches_closed_form_jvp():
     model, x = _net(2), _x()
     params = model.sample_parameters(2, generator=torch.Generator().manual_seed(13))
     direction = {k: torch.randn_like(v) for k, v in params.items()}
-    value, slope = curvature.models.jvp(model, params, x, direction)
-    moved = curvature.models.outputs(model, {k: params[k] + 0.5 * direction[k] for k in params}, x)
-    torch.testing.assert_close(curvature.taylor_remainder(lambda p: curvature.models.outputs(model, p, x), params, direction, 0.5),
+    value, slope = models.jvp(model, params, x, direction)
+    moved = models.outputs(model, {k: params[k] + 0.5 * direction[k] for k in params}, x)
+    torch.testing.assert_close(curvature.taylor_remainder(lambda p: models.outputs(model, p, x), params, direction, 0.5),
                                moved - value - 0.5 * slope, rtol=1e-10, atol=1e-13)

@@ -99,7 +99,7 @@ def slurm_cluster(tmp_path_factory):
     CONF.write_text(SLURM_CONF.format(dir=run, cpus=os.cpu_count()))
     daemons, munge_pid = [], None
     try:
-        if subprocess.run(["pgrep", "-x", "munged"], capture_output=True).returncode != 0:
+        if subprocess.run(["munge", "-n"], capture_output=True).returncode != 0:  # no munged answering
             Path("/run/munge").mkdir(parents=True, exist_ok=True)
             shutil.chown("/run/munge", "munge", "munge")
             subprocess.run(["runuser", "-u", "munge", "--", "/usr/sbin/munged"], check=True, timeout=30)

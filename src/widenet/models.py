@@ -182,6 +182,12 @@ def forward(model: MLP, params: Params, x: Tensor) -> tuple[list[Tensor], list[T
     return zs, hs
 
 
+def module_outputs(model: nn.Module, params: Params, x: Tensor) -> Tensor:
+    """Any module's outputs at a batch x (n × d) under ``params`` (``torch.func.functional_call``) as a
+    vector (n,); fails unless the module gives one scalar per input row."""
+    return torch.func.functional_call(model, params, (x,)).reshape(x.shape[0])
+
+
 def outputs(model: MLP, params: Params, x: Tensor) -> Tensor:
     """f(x) of shape (…, n): the readout z_{L+1} without its unit dimension."""
     return forward(model, params, x)[0][-1].squeeze(-1)

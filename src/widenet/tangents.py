@@ -74,16 +74,11 @@ def _as_model_input(model: torch.nn.Module, x: Tensor) -> Tensor:
 
 
 # --- generic: torch.func ----------------------------------------------------------------------
-def _outputs(model: torch.nn.Module, params: dict[str, Tensor], x: Tensor) -> Tensor:
-    """Model outputs at a batch x as a vector (n,); fails unless there is one scalar per row."""
-    return tf.functional_call(model, params, (x,)).reshape(x.shape[0])
-
-
 def _jacobian_ntk(model: torch.nn.Module, params: dict[str, Tensor], x1: Tensor, x2: Tensor | None) -> Tensor:
     """Σ_p J_p(x1) J_p(x2)ᵀ from per-sample Jacobians (torch.func NTK tutorial)."""
 
     def single(p: dict[str, Tensor], x: Tensor) -> Tensor:
-        return _outputs(model, p, x.unsqueeze(0)).squeeze(0)
+        return models.module_outputs(model, p, x.unsqueeze(0)).squeeze(0)
 
     per_sample_jacobian = tf.vmap(tf.jacrev(single), (None, 0))
     jac1 = per_sample_jacobian(params, x1)
@@ -94,11 +89,11 @@ def _jacobian_ntk(model: torch.nn.Module, params: dict[str, Tensor], x1: Tensor,
 def _ntvp_ntk(model: torch.nn.Module, params: dict[str, Tensor], x1: Tensor, x2: Tensor | None) -> Tensor:
     """Rows e_iᵀ J(x1) J(x2)ᵀ as jvp(f(x2), vjp(f(x1), e_i)), vmapped over e_i (torch.func tutorial)."""
     x2 = x1 if x2 is None else x2
-    out1, vjp_fn = tf.vjp(lambda p: _outputs(model, p, x1), params)
+    out1, vjp_fn = tf.vjp(lambda p: models.module_outputs(model, p, x1), params)
 
     def row(e: Tensor) -> Tensor:
         (tangent,) = vjp_fn(e)
-        return tf.jvp(lambda p: _outputs(model, p, x2), (params,), (tangent,))[1]
+        return tf.jvp(lambda p: models.module_outputs(model, p, x2), (params,), (tangent,))[1]
 
     return tf.vmap(row)(torch.eye(out1.numel(), dtype=out1.dtype, device=out1.device))
 

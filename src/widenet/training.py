@@ -79,12 +79,8 @@ class Trajectory:
 
 
 def scalar_outputs(model: torch.nn.Module) -> Callable[[Params, Tensor], Tensor]:
-    """f(params, x) → (n,): the model as a function of its parameters (``functional_call``)."""
-
-    def f(params: Params, x: Tensor) -> Tensor:
-        return tf.functional_call(model, params, (x,)).reshape(x.shape[0])
-
-    return f
+    """f(params, x) → (n,): the model as a function of its parameters (``models.module_outputs``)."""
+    return functools.partial(models.module_outputs, model)
 
 
 def _linearized_outputs(f: Callable[[Params, Tensor], Tensor]) -> Callable[[Params, Params, Tensor], Tensor]:
